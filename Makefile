@@ -1,0 +1,24 @@
+# Quick start targets. `make test` is what CI runs (.ci/run).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup test clean-venv
+
+setup:
+	bash tools/setup_env.sh
+
+test: setup
+	$(PY) -m pytest
+
+clean-venv:
+	rm -rf $(VENV)
+
+.PHONY: data demo
+
+data: setup
+	$(PY) tools/data/fetch_real_photos.py
+	$(PY) tools/data/make_fashion_mosaics.py
+	$(PY) tools/data/fetch_mobilenet_v2.py
+
+demo: setup
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/detection_demo.py

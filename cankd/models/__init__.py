@@ -1,0 +1,3 @@
+# Copyright (c) cankd contributors. All rights reserved.
+from .losses import *  # noqa: F401,F403
+from .ops import *  # noqa: F401,F403

@@ -1,0 +1,68 @@
+# Copyright (c) cankd contributors. All rights reserved.
+"""Distilled levels are paired by stride: a config pairing a teacher's P3
+with a student's P2 is refused before training, naming both recorders."""
+import pytest
+from mmrazor.registry import MODELS
+
+from cankd.utils.distill_pairs import (check_distill_pairs, format_pairs_table,
+                                       inspect_distill_pairs)
+
+
+def fpn_distill(student, teacher, in_channels=16):
+    return dict(
+        type='FpnTeacherDistill',
+        architecture=student,
+        teacher=teacher,
+        distiller=dict(
+            type='ConfigurableDistiller',
+            student_recorders=dict(
+                fpn=dict(type='ModuleOutputs', source='neck')),
+            teacher_recorders=dict(
+                fpn=dict(type='ModuleOutputs', source='neck')),
+            distill_losses={
+                f'loss_can_fpn{i}': dict(type='CanLoss',
+                                         in_channels=in_channels)
+                for i in range(2)
+            },
+            loss_forward_mappings={
+                f'loss_can_fpn{i}': dict(
+                    s_feature=dict(from_student=True, recorder='fpn',
+                                   data_idx=i),
+                    t_feature=dict(from_student=False, recorder='fpn',
+                                   data_idx=i))
+                for i in range(2)
+            }))
+
+
+def test_matching_levels_report_shapes_strides_and_channels(tiny_retinanet):
+    algorithm = MODELS.build(
+        fpn_distill(tiny_retinanet(8), tiny_retinanet(16)))
+    pairs = check_distill_pairs(algorithm, image_size=(128, 128))
+    assert [p.loss_name for p in pairs] == ['loss_can_fpn0', 'loss_can_fpn1']
+    assert [(p.student.stride, p.teacher.stride) for p in pairs] == [(8, 8),
+                                                                     (16, 16)]
+    assert pairs[0].student.shape == (1, 16, 16, 16)
+    assert pairs[0].student.source == 'neck'
+    table = format_pairs_table(pairs)
+    assert 'loss_can_fpn1' in table and 'yes' in table and 'NO' not in table
+
+
+def test_levels_of_different_strides_are_refused(tiny_retinanet):
+    # Student FPN starts at P2, teacher at P3: index 0 pairs P2 with P3.
+    algorithm = MODELS.build(
+        fpn_distill(tiny_retinanet(8, start_level=0), tiny_retinanet(16)))
+    with pytest.raises(
+            ValueError,
+            match=r"loss_can_fpn0 pairs student recorder 'fpn\[0\]' \(source "
+            r"'neck', shape \(1, 16, 32, 32\), stride 4\) with teacher "
+            r"recorder 'fpn\[0\]' \(source 'neck', shape \(1, 16, 16, 16\), "
+            r'stride 8\): their strides differ'):
+        check_distill_pairs(algorithm, image_size=(128, 128))
+
+
+def test_in_channels_must_match_the_teacher(tiny_retinanet):
+    algorithm = MODELS.build(
+        fpn_distill(tiny_retinanet(8), tiny_retinanet(16), in_channels=32))
+    pairs = inspect_distill_pairs(algorithm, image_size=(128, 128))
+    assert 'in_channels=32 but teacher' in pairs[0].problems()[0]
+    assert 'NO' in format_pairs_table(pairs)

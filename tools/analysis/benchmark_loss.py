@@ -1,0 +1,720 @@
+# Copyright (c) cankd contributors. All rights reserved.
+"""Time and peak memory of distillation losses, forward + backward.
+
+Compares cankd's ``CanLoss`` (three affinities) with the dense formulation of
+the paper (the ``HW × N'`` affinity matrix materialised, ``DenseCanLoss``,
+same parameters), MMRazor's ``PKDLoss``, ``MGDLoss`` (with its
+``MGDConnector``, as MMRazor's MGD config builds it) and
+``ChannelWiseDivergence``, and the "floor" of CanLoss: its four 1×1 convs
+alone. Shapes: the FPN levels of a 1333×800 image (padded to 1344×800) and a
+sweep of square maps. Also checks that CanLoss and DenseCanLoss agree (loss
+and student gradient) wherever the dense one fits.
+
+    python tools/analysis/benchmark_loss.py [--device cpu|cuda]
+        [--levels p2-p6|p3-p7] [--repeats 5] [--warmup 1] [--quick]
+        [--json PATH]
+
+Peak memory is the most memory allocated at one time during one forward +
+backward step, above what was allocated before it (activations, saved
+tensors, kernel workspaces, the gradients of the step; not the inputs and
+parameters, which exist before the step):
+
+- CPU (default ``--cpu-memory profiler``): ``torch.profiler`` with
+  ``profile_memory=True`` records every allocation and free of PyTorch's CPU
+  allocator, forward and backward; the peak is the largest running sum of
+  those events, in time order (frees of memory allocated before the step
+  are not reported by the profiler, so they cannot lower it).
+  ``--cpu-memory dispatch`` uses ``PeakMemoryTracker`` instead, a
+  ``TorchDispatchMode`` that sums the live storages returned by ATen calls
+  (forward and backward); it misses workspaces allocated inside kernels
+  (e.g. oneDNN convolution buffers), so it reads lower.
+- CUDA: ``torch.cuda.max_memory_allocated()`` minus the memory allocated
+  before the step.
+"""
+import argparse
+import contextlib
+import json
+import math
+import os
+import os.path as osp
+import platform
+import statistics
+import sys
+import time
+import weakref
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+HERE = osp.dirname(osp.abspath(__file__))
+# This checkout's cankd, installed or not; then this folder's helpers.
+sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
+import cankd  # noqa: E402  (compat shims before anything imports mmrazor)
+from _dense_can_loss import DenseCanLoss  # noqa: E402
+from cankd.models import CanLoss  # noqa: E402
+
+MIB = 2**20
+GIB = 2**30
+
+# The FPN levels of a 1333×800 image, padded to multiples of 32.
+IMAGE_W, IMAGE_H = 1344, 800
+LEVEL_SETS = {'p2-p6': (2, 3, 4, 5, 6), 'p3-p7': (3, 4, 5, 6, 7)}
+SWEEP = (16, 32, 64, 128, 256)
+QUICK_MAX_SIDE = 64  # --quick: only shapes whose longest side is at most this
+
+MEMORY_METHODS = {
+    'cuda': 'torch.cuda.max_memory_allocated() minus the memory allocated '
+    'before the step',
+    'profiler': 'torch.profiler(profile_memory=True): largest running sum of '
+    'the CPU allocator\'s allocations and frees during forward + backward',
+    'dispatch': 'PeakMemoryTracker (TorchDispatchMode summing the live '
+    'storages returned by ATen calls in forward + backward; misses kernel '
+    'workspaces)',
+}
+
+# name -> (column title, time grows with pixels^exponent)
+METHODS = {
+    'can_dot_product': ('CanLoss dot', 1),
+    'can_gaussian': ('CanLoss gauss', 2),
+    'can_embedded_gaussian': ('CanLoss emb-gauss', 2),
+    'dense': ('DenseCanLoss', 2),
+    'pkd': ('PKD', 1),
+    'mgd': ('MGD', 1),
+    'cwd': ('CWD', 1),
+    'floor': ('floor (4 convs)', 1),
+}
+
+
+# --------------------------------------------------------------------------
+# Modules compared
+# --------------------------------------------------------------------------
+class MGD(nn.Module):
+    """MMRazor's MGD as its config builds it: an ``MGDConnector``
+    (random mask + two 3×3 convs) on the student, then ``MGDLoss``."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        from mmrazor.models.architectures.connectors import MGDConnector
+        from mmrazor.models.losses import MGDLoss
+        self.connector = MGDConnector(
+            student_channels=channels, teacher_channels=channels,
+            lambda_mgd=0.65)
+        self.loss = MGDLoss(alpha_mgd=0.00002)
+
+    def forward(self, s_feature, t_feature):
+        return self.loss(self.connector(s_feature), t_feature)
+
+
+class ConvFloor(nn.Module):
+    """The four 1×1 convs of a CanLoss (θ, φ, g and the conv of W_z), with
+    the same inputs, shapes and gradients as inside CanLoss, and nothing
+    else: the cost CanLoss cannot go below."""
+
+    def __init__(self, can_loss: CanLoss) -> None:
+        super().__init__()
+        self.can_loss = can_loss
+
+    def forward(self, s_feature, t_feature):
+        can = self.can_loss
+        query = can.theta(s_feature)  # (B, C', H, W), like the attended Y
+        out = can.w_z[0](query)
+        return out.sum() + can.phi(t_feature).sum() + can.g(t_feature).sum()
+
+
+def make_can_loss(channels: int, affinity: str, seed: int) -> CanLoss:
+    torch.manual_seed(seed)
+    loss = CanLoss(channels, affinity=affinity)
+    # W_z's norm starts at zero (S* = S at step 0), which would hide the
+    # attention from the loss; give it trained-looking values instead.
+    nn.init.normal_(loss.w_z[1].weight, 1.0, 0.1)
+    nn.init.normal_(loss.w_z[1].bias, 0.0, 0.1)
+    return loss
+
+
+def build_methods(channels: int, names: Sequence[str] = tuple(METHODS),
+                  seed: int = 0) -> Dict[str, nn.Module]:
+    """Every compared loss module, in train mode, on CPU."""
+    from mmrazor.models.losses import ChannelWiseDivergence, PKDLoss
+    can = make_can_loss(channels, 'dot_product', seed)
+    modules = {}
+    for name in names:
+        if name == 'can_dot_product':
+            modules[name] = can
+        elif name.startswith('can_'):
+            modules[name] = make_can_loss(channels, name[4:], seed)
+        elif name == 'dense':
+            modules[name] = DenseCanLoss(can)  # same parameters as `can`
+        elif name == 'pkd':
+            modules[name] = PKDLoss()
+        elif name == 'mgd':
+            torch.manual_seed(seed)
+            modules[name] = MGD(channels)
+        elif name == 'cwd':
+            modules[name] = ChannelWiseDivergence(tau=1.0)
+        elif name == 'floor':
+            modules[name] = ConvFloor(can)
+        else:
+            raise ValueError(f'unknown method {name!r}')
+    return {name: module.train() for name, module in modules.items()}
+
+
+# --------------------------------------------------------------------------
+# Measurement
+# --------------------------------------------------------------------------
+class PeakMemoryTracker(TorchDispatchMode):
+    """Peak of the bytes of live tensor storages allocated inside the mode.
+
+    Every ATen call (forward, and backward: the autograd engine dispatches
+    through the same modes) is seen; an output whose storage is not one of
+    the call's inputs' storages and not already tracked is a new allocation.
+    Its size is added to the live total and removed when the storage is
+    freed (``weakref.finalize`` on the storage, whose Python object lives as
+    long as the storage does). Tensors that existed before the mode
+    (inputs, parameters) are not counted.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live = 0
+        self.peak = 0
+        self._tracked: Dict[int, weakref.finalize] = {}
+
+    def _freed(self, ptr: int, nbytes: int) -> None:
+        self.live -= nbytes
+        self._tracked.pop(ptr, None)
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        inputs = {
+            t.untyped_storage().data_ptr()
+            for t in tree_flatten((args, kwargs))[0]
+            if isinstance(t, torch.Tensor)
+        }
+        out = func(*args, **kwargs)
+        for tensor in tree_flatten(out)[0]:
+            if not isinstance(tensor, torch.Tensor):
+                continue
+            storage = tensor.untyped_storage()
+            ptr, nbytes = storage.data_ptr(), storage.nbytes()
+            if nbytes == 0 or ptr in inputs or ptr in self._tracked:
+                continue  # a view, an in-place result, or already counted
+            self._tracked[ptr] = weakref.finalize(storage, self._freed, ptr,
+                                                  nbytes)
+            self.live += nbytes
+            self.peak = max(self.peak, self.live)
+        return out
+
+
+def sync(device: str) -> None:
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def step(module: nn.Module, s_feature, t_feature):
+    """One training step of the loss: forward and backward."""
+    for param in module.parameters():
+        param.grad = None
+    s_feature.grad = None
+    loss = module(s_feature, t_feature)
+    loss.backward()
+    return loss
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 (Kineto logs every profiler start/stop)."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def profiler_peak(fn):
+    """Run ``fn`` under ``torch.profiler`` (``profile_memory=True``);
+    return (its result, peak bytes allocated above the start on the CPU)."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU],
+                                  profile_memory=True) as prof:
+        out = fn()
+    events = sorted(
+        (e for e in prof.profiler.kineto_results.events()
+         if e.name() == '[memory]' and e.device_type() == DeviceType.CPU),
+        key=lambda e: e.start_ns())
+    live = peak = 0
+    for event in events:
+        live += event.nbytes()
+        peak = max(peak, live)
+    return out, peak
+
+
+def measure_memory(module, s_feature, t_feature, device, cpu_memory):
+    """Run one step; return (peak bytes, loss value, student gradient)."""
+    for param in module.parameters():  # freed before, not during, the step
+        param.grad = None
+    s_feature.grad = None
+    if device == 'cuda':
+        sync(device)
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        loss = step(module, s_feature, t_feature)
+        sync(device)
+        peak = torch.cuda.max_memory_allocated() - before
+    elif cpu_memory == 'profiler':
+        loss, peak = profiler_peak(
+            lambda: step(module, s_feature, t_feature))
+    else:
+        with PeakMemoryTracker() as tracker:
+            loss = step(module, s_feature, t_feature)
+        peak = tracker.peak
+    return peak, loss.item(), s_feature.grad.detach().clone()
+
+
+def time_steps(module, s_feature, t_feature, device, warmup, repeats):
+    for _ in range(warmup):
+        step(module, s_feature, t_feature)
+    sync(device)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step(module, s_feature, t_feature)
+        sync(device)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+class Shape:
+
+    def __init__(self, label: str, batch: int, channels: int, height: int,
+                 width: int, sweep: bool = False) -> None:
+        self.label = label
+        self.sweep = sweep
+        self.size = (batch, channels, height, width)
+        self.pixels = height * width
+
+    def __str__(self) -> str:
+        return f'{self.label} {"×".join(map(str, self.size))}'
+
+
+def level_shapes(levels: Sequence[int], batch: int, channels: int):
+    shapes = []
+    for level in levels:
+        height, width = IMAGE_H, IMAGE_W
+        for _ in range(level):  # ceil at each halving, as FPN strides do
+            height, width = math.ceil(height / 2), math.ceil(width / 2)
+        shapes.append(Shape(f'P{level}', batch, channels, height, width))
+    return shapes
+
+
+def run_case(name, module, shape, inputs, device, args, predicted):
+    """Measure one method at one shape; never raises."""
+    result = dict(method=name, status='ok')
+    if name == 'dense':
+        need = 2 * DenseCanLoss.affinity_bytes(shape.size)
+        result['dense_estimate_gib'] = need / GIB
+        if need > args.max_dense_gib * GIB:
+            result['status'] = 'does not fit'
+            result['note'] = (f'dense: does not fit (needs ~{need / GIB:.1f} '
+                              f'GiB: 2 × the {need / 2 / GIB:.1f} GiB '
+                              f'affinity matrix, > --max-dense-gib '
+                              f'{args.max_dense_gib:g})')
+            return result
+    warmup, repeats = args.warmup, args.repeats
+    if predicted is not None:
+        result['predicted_s'] = predicted
+        if predicted > args.max_step_seconds:
+            result['status'] = 'skipped'
+            result['note'] = (f'skipped: ~{predicted:.0f} s per step '
+                              f'(extrapolated from the previous shape) > '
+                              f'--max-step-seconds {args.max_step_seconds:g}')
+            return result
+        affordable = int(args.case_seconds // max(predicted, 1e-9))
+        if affordable < 1 + warmup + repeats:
+            # The memory run is the warm-up; keep at least one timed step.
+            warmup, repeats = 0, max(1, min(repeats, affordable - 1))
+    s_feature, t_feature = inputs
+    try:
+        module.to(device)
+        peak, loss, grad = measure_memory(module, s_feature, t_feature,
+                                          device, args.cpu_memory)
+        times = time_steps(module, s_feature, t_feature, device, warmup,
+                           repeats)
+    except RuntimeError as error:  # e.g. out of memory: a result, not a crash
+        result['status'] = 'error'
+        result['note'] = f'{type(error).__name__}: {str(error)[:200]}'
+        return result
+    finally:
+        for param in module.parameters():
+            param.grad = None
+        s_feature.grad = None
+        if device == 'cuda':
+            torch.cuda.empty_cache()
+    result.update(
+        time_ms=statistics.median(times) * 1e3, times_ms=[t * 1e3 for t in times],
+        warmup=warmup, repeats=len(times), peak_mib=peak / MIB, loss=loss)
+    result['_grad'] = grad
+    return result
+
+
+def check_dense(can, dense) -> Optional[dict]:
+    """Compare the fast and dense results (loss, student gradient)."""
+    if can.get('status') != 'ok' or dense.get('status') != 'ok':
+        return None
+    grad_diff = (can['_grad'] - dense['_grad']).abs().max().item()
+    grad_scale = dense['_grad'].abs().max().item()
+    return dict(
+        loss_can=can['loss'], loss_dense=dense['loss'],
+        loss_abs_diff=abs(can['loss'] - dense['loss']),
+        grad_abs_diff=grad_diff, grad_abs_max=grad_scale,
+        grad_rel_diff=grad_diff / grad_scale if grad_scale else 0.0)
+
+
+def ratio(numerator, denominator, key):
+    if (numerator is None or denominator is None
+            or numerator.get('status') != 'ok'
+            or denominator.get('status') != 'ok'):
+        return None
+    return numerator[key] / denominator[key]
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+def cpu_model() -> str:
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def versions() -> Dict[str, str]:
+    import mmcv
+    import mmengine
+    import mmrazor
+    return dict(python=platform.python_version(), torch=torch.__version__,
+                mmcv=mmcv.__version__, mmengine=mmengine.__version__,
+                mmrazor=mmrazor.__version__, cankd=cankd.__version__)
+
+
+def fmt_cell(result) -> str:
+    if result is None:
+        return '—'
+    if result['status'] == 'ok':
+        mark = '' if result['repeats'] >= 3 else f' (n={result["repeats"]})'
+        return f'{result["time_ms"]:.1f} / {result["peak_mib"]:.1f}{mark}'
+    if result['status'] == 'does not fit':
+        return f'does not fit ({result["dense_estimate_gib"]:.1f} GiB)'
+    if result['status'] == 'skipped':
+        return f'skipped (~{result["predicted_s"]:.0f} s)'
+    return 'error'
+
+
+def fmt_ratio(value, digits=1) -> str:
+    return '—' if value is None else f'{value:.{digits}f}×'
+
+
+def print_tables(rows, names) -> None:
+    titles = [METHODS[name][0] for name in names]
+    print('\nTime (ms, median) / peak memory (MiB), forward + backward:\n')
+    header = (['shape'] + titles + [
+        'dense/Can time', 'dense/Can mem', 'Can/PKD time', 'Can/floor time'])
+    print('| ' + ' | '.join(header) + ' |')
+    print('|' + '---|' * len(header))
+    for row in rows:
+        cells = [str(row['shape'])] + [
+            fmt_cell(row['methods'].get(name)) for name in names]
+        r = row['ratios']
+        cells += [fmt_ratio(r['dense_over_can_time']),
+                  fmt_ratio(r['dense_over_can_mem']),
+                  fmt_ratio(r['can_over_pkd_time'], 2),
+                  fmt_ratio(r['can_over_floor_time'], 2)]
+        print('| ' + ' | '.join(cells) + ' |')
+
+    print('\nCanLoss (dot product) vs DenseCanLoss, same inputs and '
+          'parameters:\n')
+    print('| shape | loss | abs diff loss | max abs diff grad_S | '
+          'max abs grad_S | rel diff grad_S | dense mem est. / measured |')
+    print('|---|---|---|---|---|---|---|')
+    for row in rows:
+        dense = row['methods'].get('dense')
+        check = row['check']
+        est = '—'
+        if dense is not None and 'dense_estimate_gib' in dense:
+            measured = (f'{dense["peak_mib"] / 1024:.3f} GiB'
+                        if dense['status'] == 'ok' else dense['status'])
+            est = f'{dense["dense_estimate_gib"]:.3f} GiB / {measured}'
+        if check is None:
+            reason = dense['note'] if dense and 'note' in dense else 'n/a'
+            print(f'| {row["shape"]} | — | — | — | — | — | {est} |'
+                  if reason == 'n/a' else
+                  f'| {row["shape"]} | {reason} | | | | | {est} |')
+            continue
+        print(f'| {row["shape"]} | {check["loss_can"]:.6f} | '
+              f'{check["loss_abs_diff"]:.2e} | {check["grad_abs_diff"]:.2e} | '
+              f'{check["grad_abs_max"]:.2e} | {check["grad_rel_diff"]:.2e} | '
+              f'{est} |')
+    notes = {(row['shape'].label, name): res['note']
+             for row in rows for name, res in row['methods'].items()
+             if 'note' in res}
+    if notes:
+        print()
+        for (label, name), note in notes.items():
+            print(f'- {label} {METHODS[name][0]}: {note}')
+
+
+def verdicts(rows) -> List[dict]:
+    by_label = {row['shape'].label: row for row in rows
+                if row['shape'].label.startswith('P')}
+    out = []
+
+    def add(target, status, detail):
+        out.append(dict(target=target, status=status, detail=detail))
+
+    for label, min_speed, min_mem in (('P2', 10, 20), ('P3', 5, None)):
+        target = (f'{label}: CanLoss ≥{min_speed}× faster'
+                  + (f' and ≥{min_mem}× less peak memory' if min_mem else '')
+                  + ' than dense')
+        row = by_label.get(label)
+        if row is None:
+            add(target, 'not measured', f'{label} not in this run')
+            continue
+        can, dense = (row['methods'].get('can_dot_product'),
+                      row['methods'].get('dense'))
+        if can is None or dense is None or can['status'] != 'ok':
+            add(target, 'not measured', 'method not run')
+            continue
+        if dense['status'] == 'does not fit':
+            add(target, 'met', f'{dense["note"]}; CanLoss ran in '
+                f'{can["time_ms"]:.0f} ms, {can["peak_mib"]:.0f} MiB')
+            continue
+        if dense['status'] != 'ok':
+            add(target, 'not measured', dense.get('note', dense['status']))
+            continue
+        speed = row['ratios']['dense_over_can_time']
+        mem = row['ratios']['dense_over_can_mem']
+        missed = []
+        if speed < min_speed:
+            missed.append(f'speed-up {speed:.1f}× < {min_speed}× '
+                          f'(missed by {min_speed / speed:.2f}×)')
+        if min_mem and mem < min_mem:
+            missed.append(f'memory {mem:.1f}× < {min_mem}× '
+                          f'(missed by {min_mem / mem:.2f}×)')
+        detail = f'{speed:.1f}× faster' + (
+            f', {mem:.1f}× less memory' if min_mem else '')
+        add(target, 'missed' if missed else 'met',
+            detail + ('; ' + '; '.join(missed) if missed else ''))
+
+    worst = []
+    for label, row in by_label.items():
+        value = row['ratios']['can_over_pkd_time']
+        if value is not None:
+            worst.append((value, label))
+    target = 'CanLoss within 2× of PKD time at every level'
+    if not worst:
+        add(target, 'not measured', 'no level with both measured')
+    else:
+        ratios = ', '.join(f'{label} {value:.2f}×'
+                           for value, label in sorted(worst, key=lambda x:
+                                                      x[1]))
+        bad = [(value, label) for value, label in worst if value > 2]
+        if bad:
+            value, label = max(bad)
+            add(target, 'missed',
+                f'CanLoss/PKD: {ratios}; worst {label} missed by '
+                f'{value / 2:.2f}×')
+        else:
+            add(target, 'met', f'CanLoss/PKD: {ratios}')
+    return out
+
+
+# --------------------------------------------------------------------------
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Benchmark distillation losses (forward + backward)')
+    parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
+    parser.add_argument('--levels', default='p2-p6', choices=LEVEL_SETS,
+                        help='FPN levels of a 1333×800 image')
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--channels', type=int, default=256)
+    parser.add_argument(
+        '--sweep', type=int, nargs='*', default=None,
+        help=f'sides of the square maps of the resolution sweep (default '
+        f'{" ".join(map(str, SWEEP))}; no value: no sweep)')
+    parser.add_argument('--methods', nargs='+', default=list(METHODS),
+                        choices=METHODS)
+    parser.add_argument('--repeats', type=int, default=None,
+                        help='timed steps per case (default 5; 3 --quick)')
+    parser.add_argument('--warmup', type=int, default=None,
+                        help='untimed steps before (default 1)')
+    parser.add_argument(
+        '--quick', action='store_true',
+        help=f'only shapes whose sides are <= {QUICK_MAX_SIDE} (smoke test)')
+    parser.add_argument('--max-dense-gib', type=float, default=8.0,
+                        help='skip the dense formulation when its estimated '
+                        'need exceeds this (GiB)')
+    parser.add_argument(
+        '--case-seconds', type=float, default=15.0,
+        help='time budget of one method at one shape: fewer repeats (at '
+        'least 1, and no warm-up beyond the memory step) when the step time '
+        'extrapolated from the previous shape says it would be exceeded')
+    parser.add_argument(
+        '--max-step-seconds', type=float, default=30.0,
+        help='skip a method at a shape when its extrapolated step time '
+        'exceeds this')
+    parser.add_argument(
+        '--sweep-methods', nargs='+', choices=METHODS,
+        default=['can_dot_product', 'can_embedded_gaussian', 'dense', 'pkd',
+                 'floor'],
+        help='methods run on the square maps of the sweep')
+    parser.add_argument(
+        '--cpu-memory', default='profiler', choices=('profiler', 'dispatch'),
+        help='how peak memory is measured on CPU (see the module doc)')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch threads (default: the CPUs available)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--json', metavar='PATH', help='write results here')
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 3 if args.quick else 5
+    if args.warmup is None:
+        args.warmup = 1
+    if args.sweep is None:
+        args.sweep = [s for s in SWEEP if not args.quick or s <= 32]
+    for names in (args.methods, args.sweep_methods):
+        if 'dense' in names and 'can_dot_product' not in names:
+            names.append('can_dot_product')  # dense shares its parameters
+    args.methods = [m for m in METHODS if m in args.methods]
+    args.sweep_methods = [m for m in args.methods if m in args.sweep_methods]
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.device == 'cuda' and not torch.cuda.is_available():
+        print('--device cuda: no GPU here', file=sys.stderr)
+        return 2
+    cores = (len(os.sched_getaffinity(0))
+             if hasattr(os, 'sched_getaffinity') else os.cpu_count())
+    threads = args.threads or cores
+    torch.set_num_threads(threads)
+
+    shapes = level_shapes(LEVEL_SETS[args.levels], args.batch, args.channels)
+    shapes += [Shape(f'{s}²', args.batch, args.channels, s, s, sweep=True)
+               for s in args.sweep]
+    if args.quick:
+        shapes = [s for s in shapes if max(s.size[2:]) <= QUICK_MAX_SIDE]
+
+    meta = dict(
+        command=' '.join([osp.relpath(sys.argv[0])] + sys.argv[1:])
+        if argv is None else 'main(' + repr(argv) + ')',
+        device=args.device, cpu=cpu_model(), cpus_available=cores,
+        torch_threads=torch.get_num_threads(),
+        gpu=torch.cuda.get_device_name() if args.device == 'cuda' else None,
+        load_average=os.getloadavg(), **versions(),
+        repeats=args.repeats, warmup=args.warmup,
+        case_seconds=args.case_seconds,
+        max_step_seconds=args.max_step_seconds,
+        max_dense_gib=args.max_dense_gib,
+        memory_method=MEMORY_METHODS['cuda' if args.device == 'cuda' else
+                                     args.cpu_memory])
+    print('# Loss benchmark')
+    print(f'command: {meta["command"]}')
+    print(f'versions: python {meta["python"]}, torch {meta["torch"]}, mmcv '
+          f'{meta["mmcv"]}, mmengine {meta["mmengine"]}, mmrazor '
+          f'{meta["mmrazor"]}, cankd {meta["cankd"]}')
+    print(f'device: {args.device}' + (f' ({meta["gpu"]})' if meta['gpu']
+                                       else '') +
+          f'; CPU: {meta["cpu"]}, {cores} CPUs available; torch threads set '
+          f'to {meta["torch_threads"]} (torch.set_num_threads); load average '
+          f'at start {meta["load_average"][0]:.2f}')
+    print(f'steps: forward + backward of the student feature and the loss '
+          f'parameters; time = median of {args.repeats} after '
+          f'{args.warmup} warm-up (fewer when a step would exceed '
+          f'--case-seconds {args.case_seconds:g}; cells with fewer than 3 '
+          'timed steps say n=...)')
+    print(f'peak memory: {meta["memory_method"]}; inputs and parameters not '
+          'counted')
+    print('methods: CanLoss (cankd, C\'=C/2, pool 2) dot product / gaussian '
+          '/ embedded gaussian; DenseCanLoss = the same dot-product CanLoss '
+          'with the HW×N\' affinity materialised; MMRazor PKDLoss, MGD = '
+          'MGDConnector(lambda_mgd=0.65) + MGDLoss(alpha_mgd=2e-5), '
+          'ChannelWiseDivergence(tau=1); floor = CanLoss\'s four 1×1 convs '
+          'only', flush=True)
+
+    modules = build_methods(args.channels, args.methods, args.seed)
+    history: Dict[str, Tuple[int, float]] = {}
+    rows = {}
+    torch.manual_seed(args.seed)
+    for shape in sorted(shapes, key=lambda s: s.pixels):
+        s_feature = torch.randn(shape.size, device=args.device,
+                                requires_grad=True)
+        t_feature = torch.randn(shape.size, device=args.device)
+        methods = {}
+        names = args.sweep_methods if shape.sweep else args.methods
+        for name in names:
+            predicted = None
+            if name in history:
+                pixels, seconds = history[name]
+                predicted = seconds * (shape.pixels /
+                                       pixels)**METHODS[name][1]
+            result = run_case(name, modules[name], shape,
+                              (s_feature, t_feature), args.device, args,
+                              predicted)
+            if result['status'] == 'ok':
+                history[name] = (shape.pixels, result['time_ms'] / 1e3)
+            methods[name] = result
+        check = None
+        if 'dense' in methods:
+            check = check_dense(methods['can_dot_product'], methods['dense'])
+        for result in methods.values():
+            result.pop('_grad', None)
+        can = methods.get('can_dot_product')
+        rows[shape] = dict(
+            shape=shape, methods=methods, check=check, ratios=dict(
+                dense_over_can_time=ratio(methods.get('dense'), can,
+                                          'time_ms'),
+                dense_over_can_mem=ratio(methods.get('dense'), can,
+                                         'peak_mib'),
+                can_over_pkd_time=ratio(can, methods.get('pkd'), 'time_ms'),
+                can_over_floor_time=ratio(can, methods.get('floor'),
+                                          'time_ms')))
+        print(f'  done {shape}', file=sys.stderr, flush=True)
+        del s_feature, t_feature
+
+    ordered = [rows[shape] for shape in shapes]
+    print_tables(ordered, args.methods)
+    results = verdicts(ordered)
+    print('\nTargets (this run):')
+    for verdict in results:
+        print(f'- {verdict["target"]}: {verdict["status"].upper()} — '
+              f'{verdict["detail"]}')
+
+    if args.json:
+        payload = dict(
+            meta=meta,
+            results=[
+                dict(label=row['shape'].label, shape=list(row['shape'].size),
+                     methods=row['methods'], ratios=row['ratios'],
+                     check=row['check']) for row in ordered
+            ],
+            verdicts=results)
+        with open(args.json, 'w') as f:
+            json.dump(payload, f, indent=2)
+        print(f'\nwrote {args.json}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Usage: bash tools/dist_launch.sh NPROC SCRIPT [script args]
+# torchrun for dist_train.sh / dist_test.sh. Multi-node: NNODES, NODE_RANK,
+# MASTER_ADDR and PORT as for torchrun. Without CUDA, processes run on CPU
+# with the gloo backend.
+set -euo pipefail
+NPROC=$1
+SCRIPT=$2
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
+exec python -m torch.distributed.run \
+    --nnodes="${NNODES:-1}" \
+    --node_rank="${NODE_RANK:-0}" \
+    --master_addr="${MASTER_ADDR:-127.0.0.1}" \
+    --nproc_per_node="$NPROC" \
+    --master_port="${PORT:-29500}" \
+    "$SCRIPT" "${@:3}" --launcher pytorch
