@@ -43,7 +43,8 @@ def algorithm(tiny_retinanet):
     torch.manual_seed(0)
     model = MODELS.build(
         dict(
-            type='FpnTeacherDistill',
+            _scope_='mmrazor',
+        type='FpnTeacherDistill',
             architecture=tiny_retinanet(width=8),
             teacher=tiny_retinanet(width=16),
             distiller=can_kd_distiller()))

@@ -172,7 +172,8 @@ def test_extra_repr_lists_the_options():
 
 def test_builds_from_a_config_dict_in_mmrazor_registry():
     loss = MODELS.build(
-        dict(type='CanLoss', in_channels=256, loss_weight=10, pool_size=4))
+        dict(_scope_='mmrazor', type='CanLoss', in_channels=256,
+             loss_weight=10, pool_size=4))
     assert isinstance(loss, CanLoss)
     assert loss.pool_size == 4 and loss.loss_weight == 10
 

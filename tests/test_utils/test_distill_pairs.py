@@ -10,6 +10,7 @@ from cankd.utils.distill_pairs import (check_distill_pairs, format_pairs_table,
 
 def fpn_distill(student, teacher, in_channels=16):
     return dict(
+        _scope_='mmrazor',
         type='FpnTeacherDistill',
         architecture=student,
         teacher=teacher,

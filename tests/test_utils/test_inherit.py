@@ -62,7 +62,8 @@ def fake_runner(student, teacher, has_loaded):
 
 
 def test_hook_inherits_on_a_fresh_run_only(tiny_retinanet):
-    hook = HOOKS.build(dict(type='InheritTeacherHook', modules=['bbox_head']))
+    hook = HOOKS.build(
+        dict(type='mmrazor.InheritTeacherHook', modules=['bbox_head']))
     teacher = MODELS.build(tiny_retinanet(16))
     resumed_student = MODELS.build(tiny_retinanet(8))
     before = resumed_student.bbox_head.retina_reg.weight.clone()
@@ -77,4 +78,4 @@ def test_hook_inherits_on_a_fresh_run_only(tiny_retinanet):
 
 def test_hook_needs_a_list_of_modules():
     with pytest.raises(ValueError, match='list of module names'):
-        HOOKS.build(dict(type='InheritTeacherHook', modules='neck'))
+        HOOKS.build(dict(type='mmrazor.InheritTeacherHook', modules='neck'))

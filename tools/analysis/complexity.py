@@ -15,8 +15,10 @@ Counters:
   ``mm``/``bmm``/``addmm`` and convolutions (forward and backward) at
   2 FLOPs per multiply-add; elementwise ops, norms and pooling are not
   counted. It has no formula for the CPU fused attention kernel of the
-  softmax affinities and runs that kernel's decomposition (bmm, softmax,
-  bmm) instead, so their attention shows up as matmul FLOPs.
+  softmax affinities (``_scaled_dot_product_flash_attention_for_cpu`` and
+  its backward); this tool adds one through ``custom_mapping``, built from
+  PyTorch's own SDPA formulas (the two matmuls ``Qᵀ K`` and ``A V``; the
+  backward recomputes ``Qᵀ K``). Attention FLOPs are in the matmul column.
 - ``mmengine.analysis.FlopAnalyzer`` (cross-check, forward): the fvcore
   convention, 1 "FLOP" per multiply-add, counts ``bmm`` and convolutions and
   also batch/instance norm; it has no handle for fused attention (the
@@ -29,12 +31,33 @@ import sys
 import warnings
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import (FlopCounterMode, sdpa_backward_flop_count,
+                                      sdpa_flop_count)
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark_loss import METHODS, build_methods  # noqa: E402
 
 PAPER = dict(gflops=1.09, params_m=0.13)  # paper Table 5, CanKD
+aten = torch.ops.aten
+
+
+def _cpu_sdpa_flop(query, key, value, *args, out_val=None, **kwargs):
+    return sdpa_flop_count(query.shape, key.shape, value.shape)
+
+
+def _cpu_sdpa_backward_flop(grad_out, query, key, value, *args, out_val=None,
+                            **kwargs):
+    return sdpa_backward_flop_count(grad_out.shape, query.shape, key.shape,
+                                    value.shape)
+
+
+_cpu_sdpa_flop._get_raw = True  # takes tensors, not shapes
+_cpu_sdpa_backward_flop._get_raw = True
+CUSTOM_MAPPING = {
+    aten._scaled_dot_product_flash_attention_for_cpu: _cpu_sdpa_flop,
+    aten._scaled_dot_product_flash_attention_for_cpu_backward:
+    _cpu_sdpa_backward_flop,
+}
 NAMES = ('can_dot_product', 'can_gaussian', 'can_embedded_gaussian', 'dense',
          'pkd', 'mgd', 'cwd')
 
@@ -43,7 +66,7 @@ def count_flops(module, inputs, backward: bool):
     """FLOPs by operator (FlopCounterMode), forward or forward + backward."""
     s_feature, t_feature = inputs
     s_feature = s_feature.detach().requires_grad_(backward)
-    counter = FlopCounterMode(display=False)
+    counter = FlopCounterMode(display=False, custom_mapping=CUSTOM_MAPPING)
     with counter:
         loss = module(s_feature, t_feature)
         if backward:
@@ -119,8 +142,8 @@ def main(argv=None) -> int:
     print(f'# Complexity at input {"×".join(map(str, shape))} '
           '(student and teacher), torch', torch.__version__)
     print('FLOPs: torch.utils.flop_counter.FlopCounterMode, 2 FLOPs per '
-          'multiply-add, convs + matmuls (attention included; the fused '
-          'softmax attention is counted through its bmm decomposition); '
+          'multiply-add, convs + matmuls (attention included: bmm, and the '
+          'CPU fused attention kernel with PyTorch\'s SDPA formula); '
           'GMAC = GFLOPs/2. '
           'FlopAnalyzer: mmengine.analysis.FlopAnalyzer, multiply-adds '
           '(fvcore convention), forward, also counts BN/IN.\n')
@@ -150,6 +173,10 @@ def main(argv=None) -> int:
               'and leaves it out.')
 
     by_name = {row['method']: row for row in rows}
+    if 'can_gaussian' in by_name:
+        print('\nCanLoss gauss: no θ/φ, so Qᵀ K has C (not C\') channels, '
+              'and cankd zero-pads V to C for the fused kernel: counted as '
+              'it runs.')
     can = by_name.get('can_dot_product')
     if can is not None:
         conv_gmac = can['fwd_conv_flops'] / 2e9
