@@ -61,7 +61,11 @@ say "3/4 OpenMMLab stack and test requirements"
 "${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/tests.txt
 
 say "4/4 cankd (editable)"
-"${PIP[@]}" install -q --no-build-isolation --no-deps -e .
+# setuptools warns at length about editable installs; keep it for failures.
+if ! "${PIP[@]}" install -q --no-build-isolation --no-deps -e . 2>"$VENV/cankd-install.log"; then
+  cat "$VENV/cankd-install.log"
+  exit 1
+fi
 
 "$VENV/bin/python" -c 'import cankd, mmcv.ops, mmdet, mmseg, mmrazor.models; print("cankd", cankd.__version__, "ready")'
 rm -f "$VENV"/.cankd-setup-*

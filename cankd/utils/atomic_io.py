@@ -27,6 +27,8 @@ def atomic_write(data: Union[bytes, str], path: str,
     fd, tmp_path = tempfile.mkstemp(
         dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
     try:
+        # mkstemp creates the file 0600; give it the mode open() would.
+        os.chmod(tmp_path, 0o666 & ~_umask())
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
@@ -36,6 +38,12 @@ def atomic_write(data: Union[bytes, str], path: str,
         if osp.exists(tmp_path):
             os.remove(tmp_path)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_torch_save(obj: Any, path: str) -> None:

@@ -5,7 +5,7 @@
 2. trains a MobileNetV2 RetinaNet teacher on the mosaics (cached);
 3. distils a ResNet-18/16 RetinaNet student with CanKD in 2 processes
    (``tools/dist_train.sh``), and trains the same student without
-   distillation for comparison;
+   distillation, also in 2 processes, for comparison;
 4. converts the distillation checkpoint to a plain student checkpoint;
 5. evaluates teacher and students with ``tools/test.py`` (COCO bbox mAP);
 6. draws the distilled student's detections on validation mosaics.
@@ -94,18 +94,20 @@ def main() -> None:
              *train_args(teacher_dir, args.teacher_iters)])
         shutil.copyfile(last_checkpoint(teacher_dir), teacher_ckpt)
 
+    port = dict(PORT=os.environ.get('PORT', '29517'))
     step(f'3/6 CanKD: distil the student in {args.gpus} processes')
     cankd_dir = osp.join(work, 'cankd')
     times['cankd'] = run([
         'bash', 'tools/dist_train.sh', CANKD_CFG,
         str(args.gpus), *train_args(cankd_dir, args.iters),
         f'model.teacher_ckpt={teacher_ckpt}'
-    ], env=dict(PORT=os.environ.get('PORT', '29517')))
-    step('3/6 baseline: the same student without distillation')
+    ], env=port)
+    step('3/6 baseline: the same student and schedule without distillation')
     baseline_dir = osp.join(work, 'baseline')
-    times['baseline'] = run(
-        [py, 'tools/train.py', STUDENT_CFG,
-         *train_args(baseline_dir, args.iters)])
+    times['baseline'] = run([
+        'bash', 'tools/dist_train.sh', STUDENT_CFG,
+        str(args.gpus), *train_args(baseline_dir, args.iters)
+    ], env=port)
 
     step('4/6 convert the distillation checkpoint to a student checkpoint')
     student_ckpt = osp.join(work, 'student_cankd.pth')
@@ -127,6 +129,8 @@ def main() -> None:
     run([py, 'tools/demo/draw_detections.py', STUDENT_CFG, student_ckpt,
          '--out', picture])
 
+    print(f'\nStudents: {args.iters} iterations x {args.gpus} processes x 8 '
+          'images, same seed and schedule; validation: 100 mosaics.')
     print('\n| model | bbox mAP | mAP@50 | train time |')
     print('|---|---|---|---|')
     train_time = {'teacher (MobileNetV2)': times.get('teacher'),
