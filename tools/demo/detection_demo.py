@@ -8,7 +8,8 @@
    distillation, also in 2 processes, for comparison;
 4. converts the distillation checkpoint to a plain student checkpoint;
 5. evaluates teacher and students with ``tools/test.py`` (COCO bbox mAP);
-6. draws the distilled student's detections on validation mosaics.
+6. draws the distilled student's detections on validation mosaics, and the
+   feature heatmaps of teacher, student and distilled student.
 
     python tools/demo/detection_demo.py [--work-dir work_dirs/demo] [--iters N]
 """
@@ -78,16 +79,16 @@ def main() -> None:
     py = sys.executable
     times = {}
 
-    step('1/6 data: real photos, Fashion-MNIST mosaics, MobileNetV2 weights')
+    step('1/7 data: real photos, Fashion-MNIST mosaics, MobileNetV2 weights')
     for script in ('fetch_real_photos.py', 'make_fashion_mosaics.py',
                    'fetch_mobilenet_v2.py'):
         run([py, osp.join('tools', 'data', script)])
 
     teacher_ckpt = osp.join(work, 'teacher.pth')
     if osp.isfile(teacher_ckpt):
-        step(f'2/6 teacher: cached at {teacher_ckpt}')
+        step(f'2/7 teacher: cached at {teacher_ckpt}')
     else:
-        step('2/6 teacher: MobileNetV2 RetinaNet on the mosaics')
+        step('2/7 teacher: MobileNetV2 RetinaNet on the mosaics')
         teacher_dir = osp.join(work, 'teacher_run')
         times['teacher'] = run(
             [py, 'tools/train.py', TEACHER_CFG,
@@ -95,26 +96,26 @@ def main() -> None:
         shutil.copyfile(last_checkpoint(teacher_dir), teacher_ckpt)
 
     port = dict(PORT=os.environ.get('PORT', '29517'))
-    step(f'3/6 CanKD: distil the student in {args.gpus} processes')
+    step(f'3/7 CanKD: distil the student in {args.gpus} processes')
     cankd_dir = osp.join(work, 'cankd')
     times['cankd'] = run([
         'bash', 'tools/dist_train.sh', CANKD_CFG,
         str(args.gpus), *train_args(cankd_dir, args.iters),
         f'model.teacher_ckpt={teacher_ckpt}'
     ], env=port)
-    step('3/6 baseline: the same student and schedule without distillation')
+    step('3/7 baseline: the same student and schedule without distillation')
     baseline_dir = osp.join(work, 'baseline')
     times['baseline'] = run([
         'bash', 'tools/dist_train.sh', STUDENT_CFG,
         str(args.gpus), *train_args(baseline_dir, args.iters)
     ], env=port)
 
-    step('4/6 convert the distillation checkpoint to a student checkpoint')
+    step('4/7 convert the distillation checkpoint to a student checkpoint')
     student_ckpt = osp.join(work, 'student_cankd.pth')
     run([py, 'tools/model_converters/convert_kd_ckpt_to_student.py',
          last_checkpoint(cankd_dir), '--out-path', student_ckpt])
 
-    step('5/6 evaluate on the validation mosaics (COCO bbox)')
+    step('5/7 evaluate on the validation mosaics (COCO bbox)')
     results = {
         'teacher (MobileNetV2)': evaluate(TEACHER_CFG, teacher_ckpt,
                                           osp.join(work, 'eval_teacher')),
@@ -124,10 +125,18 @@ def main() -> None:
                                    osp.join(work, 'eval_cankd')),
     }
 
-    step('6/6 draw the CanKD student\'s detections')
+    step('6/7 draw the CanKD student\'s detections')
     picture = osp.join(work, 'cankd_student_detections.png')
     run([py, 'tools/demo/draw_detections.py', STUDENT_CFG, student_ckpt,
          '--out', picture])
+
+    step('7/7 what distillation changed: feature heatmaps per distilled level')
+    heatmaps = osp.join(work, 'feature_heatmaps.png')
+    run([py, 'tools/visualizations/feature_heatmaps.py', CANKD_CFG,
+         osp.join('data', 'fashion_det', 'val', '000001.png'), '--out',
+         heatmaps, '--checkpoint', last_checkpoint(cankd_dir),
+         '--baseline-student', last_checkpoint(baseline_dir),
+         '--teacher-checkpoint', teacher_ckpt])
 
     print(f'\nStudents: {args.iters} iterations x {args.gpus} processes x 8 '
           'images, same seed and schedule; validation: 100 mosaics.')
@@ -141,7 +150,7 @@ def main() -> None:
         print(f"| {name} | {metrics['coco/bbox_mAP']:.3f} | "
               f"{metrics['coco/bbox_mAP_50']:.3f} | "
               f"{'cached' if seconds is None else f'{seconds:.0f} s'} |")
-    print(f'\npicture: {picture}')
+    print(f'\npictures: {picture}\n          {heatmaps}')
 
 
 if __name__ == '__main__':
