@@ -17,7 +17,8 @@ def run_tool(script, *args):
     result = subprocess.run(
         [sys.executable, str(TOOLS / script), *map(str, args)], cwd=ROOT,
         capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, (result.stdout[-3000:] +
+                                    result.stderr[-3000:])
     return result.stdout
 
 
@@ -118,7 +119,9 @@ def test_peak_memory_methods_count_backward():
 
 def test_complexity(tmp_path):
     path = tmp_path / 'complexity.json'
-    out = run_tool('complexity.py', '--shape', 1, 256, 32, 32, '--json', path)
+    out = run_tool('complexity.py', '--shape', 1, 256, 32, 32, '--methods',
+                   'can_dot_product', 'can_embedded_gaussian', 'dense', 'pkd',
+                   '--json', path)
     assert re.search(r'^\| method \| params \|', out, re.M)
     assert 'Paper Table 5' in out
     rows = {row['method']: row for row in json.loads(path.read_text())['rows']}
@@ -132,3 +135,9 @@ def test_complexity(tmp_path):
             == rows['dense']['fwd_matmul_flops'])
     assert (rows['can_dot_product']['fwd_bwd_flops']
             > rows['can_dot_product']['fwd_flops'])
+    # Four 1×1 convs C↔C' over HW pixels: 2 FLOPs per multiply-add.
+    assert rows['can_dot_product']['fwd_conv_flops'] == 2 * 4 * 32 * 32 * (
+        256 * 128)
+    # mmengine's FlopAnalyzer (multiply-adds, norms included) ran as well.
+    assert (rows['can_dot_product']['flop_analyzer_macs']
+            >= rows['can_dot_product']['fwd_flops'] / 2)

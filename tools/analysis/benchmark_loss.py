@@ -42,7 +42,7 @@ import statistics
 import sys
 import time
 import weakref
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -64,6 +64,10 @@ IMAGE_W, IMAGE_H = 1344, 800
 LEVEL_SETS = {'p2-p6': (2, 3, 4, 5, 6), 'p3-p7': (3, 4, 5, 6, 7)}
 SWEEP = (16, 32, 64, 128, 256)
 QUICK_MAX_SIDE = 64  # --quick: only shapes whose longest side is at most this
+
+# The verdicts compare these: they keep at least 3 timed steps whatever the
+# time budget says.
+TARGET_METHODS = ('can_dot_product', 'dense', 'pkd', 'floor')
 
 MEMORY_METHODS = {
     'cuda': 'torch.cuda.max_memory_allocated() minus the memory allocated '
@@ -278,17 +282,12 @@ def measure_memory(module, s_feature, t_feature, device, cpu_memory):
     return peak, loss.item(), s_feature.grad.detach().clone()
 
 
-def time_steps(module, s_feature, t_feature, device, warmup, repeats):
-    for _ in range(warmup):
-        step(module, s_feature, t_feature)
+def timed_step(module, s_feature, t_feature, device) -> float:
     sync(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step(module, s_feature, t_feature)
-        sync(device)
-        times.append(time.perf_counter() - start)
-    return times
+    start = time.perf_counter()
+    step(module, s_feature, t_feature)
+    sync(device)
+    return time.perf_counter() - start
 
 
 class Shape:
@@ -314,15 +313,17 @@ def level_shapes(levels: Sequence[int], batch: int, channels: int):
     return shapes
 
 
-def run_case(name, module, shape, inputs, device, args, predicted):
-    """Measure one method at one shape; never raises."""
+def prepare_case(name, module, shape, inputs, device, args, predicted):
+    """Plan one method at one shape (skip, or how many steps), then run its
+    memory step (which also gives the loss and the student gradient) and its
+    warm-up steps. Never raises: failures are results."""
     result = dict(method=name, status='ok')
     if name == 'dense':
         need = 2 * DenseCanLoss.affinity_bytes(shape.size)
         result['dense_estimate_gib'] = need / GIB
         if need > args.max_dense_gib * GIB:
             result['status'] = 'does not fit'
-            result['note'] = (f'dense: does not fit (needs ~{need / GIB:.1f} '
+            result['note'] = (f'dense: does not fit (needs ≥{need / GIB:.1f} '
                               f'GiB: 2 × the {need / 2 / GIB:.1f} GiB '
                               f'affinity matrix, > --max-dense-gib '
                               f'{args.max_dense_gib:g})')
@@ -339,29 +340,65 @@ def run_case(name, module, shape, inputs, device, args, predicted):
         affordable = int(args.case_seconds // max(predicted, 1e-9))
         if affordable < 1 + warmup + repeats:
             # The memory run is the warm-up; keep at least one timed step.
-            warmup, repeats = 0, max(1, min(repeats, affordable - 1))
+            floor = min(repeats, 3) if name in TARGET_METHODS else 1
+            warmup, repeats = 0, max(floor, min(repeats, affordable - 1))
     s_feature, t_feature = inputs
     try:
         module.to(device)
         peak, loss, grad = measure_memory(module, s_feature, t_feature,
                                           device, args.cpu_memory)
-        times = time_steps(module, s_feature, t_feature, device, warmup,
-                           repeats)
+        for _ in range(warmup):
+            step(module, s_feature, t_feature)
     except RuntimeError as error:  # e.g. out of memory: a result, not a crash
         result['status'] = 'error'
         result['note'] = f'{type(error).__name__}: {str(error)[:200]}'
         return result
     finally:
-        for param in module.parameters():
-            param.grad = None
-        s_feature.grad = None
-        if device == 'cuda':
-            torch.cuda.empty_cache()
-    result.update(
-        time_ms=statistics.median(times) * 1e3, times_ms=[t * 1e3 for t in times],
-        warmup=warmup, repeats=len(times), peak_mib=peak / MIB, loss=loss)
-    result['_grad'] = grad
+        _release(module, s_feature, device)
+    result.update(warmup=warmup, peak_mib=peak / MIB, loss=loss,
+                  _grad=grad, _repeats=repeats)
     return result
+
+
+def time_interleaved(results, modules, inputs, device) -> None:
+    """Time the prepared methods of one shape in rounds, one step of each
+    method per round, so that a slow-down of the machine (other processes
+    on the same CPUs) hits all of them alike and the ratios of one row stay
+    fair. Fills ``time_ms`` (median), ``min_ms``, ``times_ms``."""
+    s_feature, t_feature = inputs
+    pending = {name: result for name, result in results.items()
+               if result['status'] == 'ok'}
+    times = {name: [] for name in pending}
+    rounds = max((r['_repeats'] for r in pending.values()), default=0)
+    for _ in range(rounds):
+        for name, result in pending.items():
+            if result['status'] != 'ok' or len(times[name]) >= result[
+                    '_repeats']:
+                continue
+            try:
+                times[name].append(
+                    timed_step(modules[name], s_feature, t_feature, device))
+            except RuntimeError as error:
+                result['status'] = 'error'
+                result['note'] = f'{type(error).__name__}: {str(error)[:200]}'
+            finally:
+                _release(modules[name], s_feature, device)
+    for name, result in pending.items():
+        result.pop('_repeats')
+        if result['status'] == 'ok':
+            result.update(
+                time_ms=statistics.median(times[name]) * 1e3,
+                min_ms=min(times[name]) * 1e3,
+                times_ms=[t * 1e3 for t in times[name]],
+                repeats=len(times[name]))
+
+
+def _release(module, s_feature, device) -> None:
+    for param in module.parameters():
+        param.grad = None
+    s_feature.grad = None
+    if device == 'cuda':
+        torch.cuda.empty_cache()
 
 
 def check_dense(can, dense) -> Optional[dict]:
@@ -496,8 +533,11 @@ def verdicts(rows) -> List[dict]:
             add(target, 'not measured', 'method not run')
             continue
         if dense['status'] == 'does not fit':
+            need_mib = dense['dense_estimate_gib'] * 1024
             add(target, 'met', f'{dense["note"]}; CanLoss ran in '
-                f'{can["time_ms"]:.0f} ms, {can["peak_mib"]:.0f} MiB')
+                f'{can["time_ms"]:.0f} ms, {can["peak_mib"]:.0f} MiB: that '
+                f'estimate is {need_mib / can["peak_mib"]:.1f}× CanLoss\'s '
+                'peak memory')
             continue
         if dense['status'] != 'ok':
             add(target, 'not measured', dense.get('note', dense['status']))
@@ -565,12 +605,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='skip the dense formulation when its estimated '
                         'need exceeds this (GiB)')
     parser.add_argument(
-        '--case-seconds', type=float, default=15.0,
+        '--case-seconds', type=float, default=10.0,
         help='time budget of one method at one shape: fewer repeats (at '
-        'least 1, and no warm-up beyond the memory step) when the step time '
-        'extrapolated from the previous shape says it would be exceeded')
+        'least 1, 3 for the methods the targets compare, and no warm-up '
+        'beyond the memory step) when the step time extrapolated from the '
+        'previous shape says it would be exceeded')
     parser.add_argument(
-        '--max-step-seconds', type=float, default=30.0,
+        '--max-step-seconds', type=float, default=20.0,
         help='skip a method at a shape when its extrapolated step time '
         'exceeds this')
     parser.add_argument(
@@ -601,6 +642,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    started = time.perf_counter()
     args = parse_args(argv)
     if args.device == 'cuda' and not torch.cuda.is_available():
         print('--device cuda: no GPU here', file=sys.stderr)
@@ -641,7 +683,8 @@ def main(argv=None) -> int:
           f'at start {meta["load_average"][0]:.2f}')
     print(f'steps: forward + backward of the student feature and the loss '
           f'parameters; time = median of {args.repeats} after '
-          f'{args.warmup} warm-up (fewer when a step would exceed '
+          f'{args.warmup} warm-up, the methods of a row timed in turn, one '
+          f'step each per round (fewer when a step would exceed '
           f'--case-seconds {args.case_seconds:g}; cells with fewer than 3 '
           'timed steps say n=...)')
     print(f'peak memory: {meta["memory_method"]}; inputs and parameters not '
@@ -669,12 +712,14 @@ def main(argv=None) -> int:
                 pixels, seconds = history[name]
                 predicted = seconds * (shape.pixels /
                                        pixels)**METHODS[name][1]
-            result = run_case(name, modules[name], shape,
-                              (s_feature, t_feature), args.device, args,
-                              predicted)
+            methods[name] = prepare_case(name, modules[name], shape,
+                                         (s_feature, t_feature), args.device,
+                                         args, predicted)
+        time_interleaved(methods, modules, (s_feature, t_feature),
+                         args.device)
+        for name, result in methods.items():
             if result['status'] == 'ok':
                 history[name] = (shape.pixels, result['time_ms'] / 1e3)
-            methods[name] = result
         check = None
         if 'dense' in methods:
             check = check_dense(methods['can_dot_product'], methods['dense'])
@@ -700,6 +745,12 @@ def main(argv=None) -> int:
     for verdict in results:
         print(f'- {verdict["target"]}: {verdict["status"].upper()} — '
               f'{verdict["detail"]}')
+    meta['wall_s'] = time.perf_counter() - started
+    meta['load_average_end'] = os.getloadavg()
+    print(f'\nrun took {meta["wall_s"]:.0f} s; load average (1 min) at start '
+          f'{meta["load_average"][0]:.2f}, at end '
+          f'{meta["load_average_end"][0]:.2f} (above ~0 other processes '
+          'shared the CPUs and slowed some steps)')
 
     if args.json:
         payload = dict(
