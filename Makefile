@@ -14,7 +14,7 @@ test: setup data
 clean-venv:
 	rm -rf $(VENV)
 
-.PHONY: data demo
+.PHONY: data demo demo-seg
 
 data: setup
 	$(PY) tools/data/fetch_real_photos.py
@@ -23,3 +23,6 @@ data: setup
 
 demo: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/detection_demo.py
+
+demo-seg: setup
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/segmentation_demo.py

@@ -36,7 +36,17 @@ def main() -> None:
               'predicts nothing above test_cfg.score_thr gets none.',
               file=sys.stderr)
     if args.out and runner.rank == 0:
-        atomic_write(json.dumps(metrics, indent=2), args.out)
+        atomic_write(json.dumps(metrics, indent=2, default=_json_scalar),
+                     args.out)
+
+
+def _json_scalar(value):
+    """numpy scalars (mmseg's IoUMetric returns np.float32) as Python
+    numbers."""
+    if hasattr(value, 'item'):
+        return value.item()
+    raise TypeError(f'Object of type {type(value).__name__} is not JSON '
+                    'serializable')
 
 
 if __name__ == '__main__':
