@@ -21,16 +21,14 @@ six photos, not how it generalises.
         [--iters N] [--teacher-iters N]
 """
 import argparse
-import json
 import os
 import os.path as osp
-import shutil
-import subprocess
-import sys
 import time
-from typing import List, Optional
+from typing import List
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from _workflow import (PY, ROOT, cached_teacher, dist_train, evaluate_all,
+                       print_table, run, step, train_students)
+
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 TEACHER_CFG = osp.join(CONFIGS, 'pspnet_mobilenetv2-d8_cityscapes-mini.py')
 STUDENT_CFG = osp.join(CONFIGS, 'deeplabv3_r18-w16-d8_cityscapes-mini.py')
@@ -40,39 +38,12 @@ STREET_FRAME = ('data/cityscapes_mini/leftImg8bit/val/street/'
                 'street_000000_000100_leftImg8bit.png')
 
 
-def step(message: str) -> None:
-    print(f'\n\033[1m[demo] {message}\033[0m', flush=True)
-
-
-def run(cmd: List[str], env: Optional[dict] = None) -> float:
-    """Run a command in the repository root, streaming its output."""
-    print('$ ' + ' '.join(cmd), flush=True)
-    start = time.time()
-    subprocess.run(cmd, cwd=ROOT, check=True,
-                   env=dict(os.environ, **(env or {})))
-    return time.time() - start
-
-
-def last_checkpoint(work_dir: str) -> str:
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        return f.read().strip()
-
-
-def train_args(work_dir: str, iters: int) -> List[str]:
+def schedule(iters: int) -> List[str]:
     return [
-        '--work-dir', work_dir, '--cfg-options',
         f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
         f'param_scheduler.0.end={iters}',
         f'default_hooks.checkpoint.interval={iters}', 'randomness.seed=0'
     ]
-
-
-def evaluate(config: str, checkpoint: str, work_dir: str) -> dict:
-    out = osp.join(work_dir, 'metrics.json')
-    run([sys.executable, 'tools/test.py', config, checkpoint, '--work-dir',
-         work_dir, '--out', out])
-    with open(out) as f:
-        return json.load(f)
 
 
 def main() -> None:
@@ -86,77 +57,36 @@ def main() -> None:
     args = parser.parse_args()
     work = osp.join(ROOT, args.work_dir)
     os.makedirs(work, exist_ok=True)
-    py = sys.executable
-    # torchrun's processes: one thread each, the machine's cores shared.
-    dist = dict(PORT=os.environ.get('PORT', '29518'))
     start = time.time()
-    times = {}
 
-    step('1/6 data: real street photos (cityscapes_mini), MobileNetV2 '
+    step('1. data: real street photos (cityscapes_mini), MobileNetV2 '
          'weights')
     for script in ('fetch_real_photos.py', 'fetch_mobilenet_v2.py'):
-        run([py, osp.join('tools', 'data', script)])
+        run([PY, osp.join('tools', 'data', script)])
 
-    teacher_ckpt = osp.join(work, 'teacher.pth')
-    if osp.isfile(teacher_ckpt):
-        step(f'2/6 teacher: cached at {teacher_ckpt}')
-    else:
-        step('2/6 teacher: PSPNet MobileNetV2-d8 (ImageNet backbone)')
-        teacher_dir = osp.join(work, 'teacher_run')
-        times['teacher'] = run([
-            'bash', 'tools/dist_train.sh', TEACHER_CFG,
-            str(args.gpus), *train_args(teacher_dir, args.teacher_iters)
-        ], env=dist)
-        shutil.copyfile(last_checkpoint(teacher_dir), teacher_ckpt)
+    teacher_seconds = cached_teacher(
+        work, lambda work_dir: dist_train(TEACHER_CFG, work_dir, args.gpus,
+                                          schedule(args.teacher_iters)))
+    students = train_students(work, CANKD_CFG, STUDENT_CFG, args.gpus,
+                              schedule(args.iters))
 
-    step(f'3/6 CanKD: distil the student in {args.gpus} processes')
-    cankd_dir = osp.join(work, 'cankd')
-    times['cankd'] = run([
-        'bash', 'tools/dist_train.sh', CANKD_CFG,
-        str(args.gpus), *train_args(cankd_dir, args.iters),
-        f'model.teacher_ckpt={teacher_ckpt}'
-    ], env=dist)
-    step('3/6 baseline: the same student and schedule without distillation')
-    baseline_dir = osp.join(work, 'baseline')
-    times['baseline'] = run([
-        'bash', 'tools/dist_train.sh', STUDENT_CFG,
-        str(args.gpus), *train_args(baseline_dir, args.iters)
-    ], env=dist)
+    step('5. evaluate on the 6 photos (mIoU over car, truck, bus)')
+    teacher = 'teacher (PSPNet MobileNetV2)'
+    results = evaluate_all(work, teacher, TEACHER_CFG, STUDENT_CFG, students)
 
-    step('4/6 convert the distillation checkpoint to a student checkpoint')
-    student_ckpt = osp.join(work, 'student_cankd.pth')
-    run([py, 'tools/model_converters/convert_kd_ckpt_to_student.py',
-         last_checkpoint(cankd_dir), '--out-path', student_ckpt])
-
-    step('5/6 evaluate on the 6 photos (mIoU over car, truck, bus)')
-    results = {
-        'teacher (PSPNet MobileNetV2)': evaluate(
-            TEACHER_CFG, teacher_ckpt, osp.join(work, 'eval_teacher')),
-        'student, no KD': evaluate(STUDENT_CFG, last_checkpoint(baseline_dir),
-                                   osp.join(work, 'eval_baseline')),
-        'student, CanKD': evaluate(STUDENT_CFG, student_ckpt,
-                                   osp.join(work, 'eval_cankd')),
-    }
-
-    step('6/6 draw the CanKD student\'s prediction on a street frame')
+    step('6. draw the CanKD student\'s prediction on a street frame')
     picture = osp.join(work, 'cankd_student_segmentation.png')
-    run([py, 'tools/demo/draw_segmentation.py', STUDENT_CFG, student_ckpt,
-         '--image', STREET_FRAME, '--out', picture])
+    run([PY, 'tools/demo/draw_segmentation.py', STUDENT_CFG,
+         students.converted, '--image', STREET_FRAME, '--out', picture])
 
     print(f'\nStudents (DeepLabV3 ResNet-18/16-d8, random init): '
           f'{args.iters} iterations x {args.gpus} processes x 2 crops of '
           '256x256, same seed and schedule. Evaluated on the 6 training '
           'photos (val = train): a fit, not generalisation.')
-    print('\n| model | mIoU | mAcc | aAcc | train time |')
-    print('|---|---|---|---|---|')
-    train_time = {'teacher (PSPNet MobileNetV2)': times.get('teacher'),
-                  'student, no KD': times['baseline'],
-                  'student, CanKD': times['cankd']}
-    for name, metrics in results.items():
-        seconds = train_time[name]
-        print(f"| {name} | {metrics['mIoU']:.2f} | {metrics['mAcc']:.2f} | "
-              f"{metrics['aAcc']:.2f} | "
-              f"{'cached' if seconds is None else f'{seconds:.0f} s'} |")
+    print_table(
+        results, {'mIoU': 'mIoU', 'mAcc': 'mAcc', 'aAcc': 'aAcc'},
+        {teacher: teacher_seconds, 'student, no KD': students.baseline_seconds,
+         'student, CanKD': students.cankd_seconds}, digits=2)
     print(f'\npicture: {picture} (only car, truck and bus are labelled: '
           'the models never saw a background class and paint one of the '
           'three everywhere)')

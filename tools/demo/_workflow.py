@@ -1,0 +1,132 @@
+# Copyright (c) cankd contributors. All rights reserved.
+"""What the demos share: run the real tools in subprocesses, train a teacher
+once, train the CanKD and no-KD students alike, convert, evaluate.
+
+The demos import it as ``_workflow``: run them as scripts
+(``python tools/demo/<demo>.py``), which puts this folder on ``sys.path``.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import time
+from typing import Dict, List, NamedTuple, Optional
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+PY = sys.executable
+
+
+def step(message: str) -> None:
+    """Print a demo step, bold, so it stands out of the training logs."""
+    print(f'\n\033[1m[demo] {message}\033[0m', flush=True)
+
+
+def run(cmd: List[str], env: Optional[dict] = None) -> float:
+    """Run a command in the repository root, streaming its output.
+
+    Returns:
+        float: Wall time in seconds.
+    """
+    print('$ ' + ' '.join(cmd), flush=True)
+    start = time.time()
+    subprocess.run(cmd, cwd=ROOT, check=True,
+                   env=dict(os.environ, **(env or {})))
+    return time.time() - start
+
+
+def last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+def dist_train(config: str, work_dir: str, gpus: int,
+               options: List[str]) -> float:
+    """``tools/dist_train.sh`` with ``--cfg-options options``."""
+    return run(['bash', 'tools/dist_train.sh', config, str(gpus),
+                '--work-dir', work_dir, '--cfg-options', *options],
+               env=dict(PORT=os.environ.get('PORT', '29517')))
+
+
+def evaluate(config: str, checkpoint: str, work_dir: str) -> dict:
+    """``tools/test.py`` metrics of a checkpoint."""
+    out = osp.join(work_dir, 'metrics.json')
+    run([PY, 'tools/test.py', config, checkpoint, '--work-dir', work_dir,
+         '--out', out])
+    with open(out) as f:
+        return json.load(f)
+
+
+def cached_teacher(work: str, train) -> Optional[float]:
+    """``work/teacher.pth``, trained by ``train(work_dir)`` the first time.
+
+    Returns:
+        float, optional: Training time, None when cached.
+    """
+    teacher_ckpt = osp.join(work, 'teacher.pth')
+    if osp.isfile(teacher_ckpt):
+        step(f'2. teacher: cached at {teacher_ckpt}')
+        return None
+    step('2. teacher')
+    teacher_dir = osp.join(work, 'teacher_run')
+    seconds = train(teacher_dir)
+    shutil.copyfile(last_checkpoint(teacher_dir), teacher_ckpt)
+    return seconds
+
+
+class Students(NamedTuple):
+    """The two students of a demo, trained alike."""
+    cankd_dir: str
+    baseline_dir: str
+    cankd_seconds: float
+    baseline_seconds: float
+    converted: str
+
+
+def train_students(work: str, cankd_cfg: str, student_cfg: str, gpus: int,
+                   options: List[str]) -> Students:
+    """Distil with CanKD and train the same student without distillation,
+    both in ``gpus`` processes with the same options, then convert the
+    distillation checkpoint to a plain student checkpoint."""
+    teacher_ckpt = osp.join(work, 'teacher.pth')
+    step(f'3. CanKD: distil the student in {gpus} processes')
+    cankd_dir = osp.join(work, 'cankd')
+    cankd_seconds = dist_train(cankd_cfg, cankd_dir, gpus,
+                               [*options, f'model.teacher_ckpt={teacher_ckpt}'])
+    step('3. baseline: the same student and schedule without distillation')
+    baseline_dir = osp.join(work, 'baseline')
+    baseline_seconds = dist_train(student_cfg, baseline_dir, gpus, options)
+    step('4. convert the distillation checkpoint to a student checkpoint')
+    converted = osp.join(work, 'student_cankd.pth')
+    run([PY, 'tools/model_converters/convert_kd_ckpt_to_student.py',
+         last_checkpoint(cankd_dir), '--out-path', converted])
+    return Students(cankd_dir, baseline_dir, cankd_seconds, baseline_seconds,
+                    converted)
+
+
+def evaluate_all(work: str, teacher_name: str, teacher_cfg: str,
+                 student_cfg: str, students: Students) -> Dict[str, dict]:
+    """Metrics of the teacher, the no-KD student and the CanKD student."""
+    return {
+        teacher_name: evaluate(teacher_cfg, osp.join(work, 'teacher.pth'),
+                               osp.join(work, 'eval_teacher')),
+        'student, no KD': evaluate(student_cfg,
+                                   last_checkpoint(students.baseline_dir),
+                                   osp.join(work, 'eval_baseline')),
+        'student, CanKD': evaluate(student_cfg, students.converted,
+                                   osp.join(work, 'eval_cankd')),
+    }
+
+
+def print_table(results: Dict[str, dict], metrics: Dict[str, str],
+                seconds: Dict[str, Optional[float]], digits: int) -> None:
+    """A markdown table: one row per model, ``metrics`` maps a metric key
+    to its column title, then the training time."""
+    print('\n| model | ' + ' | '.join(metrics.values()) + ' | train time |')
+    print('|---' * (len(metrics) + 2) + '|')
+    for name, values in results.items():
+        cells = [f'{values[key]:.{digits}f}' for key in metrics]
+        time_cell = ('cached' if seconds.get(name) is None else
+                     f'{seconds[name]:.0f} s')
+        print(f'| {name} | ' + ' | '.join(cells) + f' | {time_cell} |')
