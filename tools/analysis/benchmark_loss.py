@@ -54,6 +54,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
 import cankd  # noqa: E402  (compat shims before anything imports mmrazor)
 from _dense_can_loss import DenseCanLoss  # noqa: E402
+from _environment import cpu_model  # noqa: E402
 from cankd.models import CanLoss  # noqa: E402
 
 MIB = 2**20
@@ -425,17 +426,6 @@ def ratio(numerator, denominator, key):
 # --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def versions() -> Dict[str, str]:
     import mmcv
     import mmengine

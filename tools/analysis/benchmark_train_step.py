@@ -58,7 +58,7 @@ from typing import Dict, List
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
-sys.path.insert(0, ROOT)  # this checkout's cankd, installed or not
+sys.path[:0] = [ROOT, HERE]  # this checkout's cankd; _environment
 import cankd  # noqa: E402,F401  (compat shims before anything imports mmrazor)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -66,6 +66,8 @@ from mmengine.config import Config  # noqa: E402
 
 from cankd.utils import atomic_write  # noqa: E402
 from cankd.utils.build import build_model_offline  # noqa: E402
+
+from _environment import cpu_model  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(
     ROOT, 'configs', 'demo',
@@ -253,17 +255,6 @@ def format_table(results: Dict[str, dict], what: Dict[str, str]) -> str:
     return '\n'.join(lines)
 
 
-def cpu_name() -> str:
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
@@ -329,7 +320,7 @@ def main() -> int:
     results = benchmark(models, batches, args.iters, args.warmup)
     meta = dict(
         command=' '.join(sys.argv), config=osp.relpath(args.config),
-        cpu=cpu_name(), torch=torch.__version__,
+        cpu=cpu_model(), torch=torch.__version__,
         python=platform.python_version(),
         torch_threads=torch.get_num_threads(), load_average_start=load,
         load_average_end=os.getloadavg()[0], batch_size=args.batch_size,
