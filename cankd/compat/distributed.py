@@ -59,4 +59,3 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
             'No CUDA: distributed training on CPU with gloo, world size '
             f'{dist.get_world_size()}.', logger='current')
     return True
-

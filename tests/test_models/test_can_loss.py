@@ -68,7 +68,9 @@ def randomise_w_z_norm(loss: CanLoss) -> None:
         loss.w_z[1].bias.normal_()
 
 
-SHAPES = [(1, 9, 7), (2, 17, 16)]  # odd sizes lose their last row/column
+# Odd sizes lose their last row/column. With C' = 3, maps of at least 24
+# pixels take the folded order, (2, 4, 5) the unfolded one.
+SHAPES = [(1, 9, 7), (2, 17, 16), (2, 4, 5)]
 CASES = [(affinity, pool, residual, norm, shape)
          for affinity, pool, residual, norm, shape in itertools.product(
              ['dot_product', 'gaussian', 'embedded_gaussian'], [2, 4, 8],
@@ -109,6 +111,28 @@ def test_matches_reference_values_and_gradients(affinity, pool_size,
     for name, got, want in zip(names, ours_grads, expected_grads):
         torch.testing.assert_close(
             got, want, rtol=1e-9, atol=1e-11, msg=lambda m: f'{name}: {m}')
+
+
+@pytest.mark.parametrize('size,convolutions', [(16, 1), (7, 3)])
+def test_folds_theta_attention_and_w_z_on_maps_of_8_c_prime_pixels(
+        size, convolutions):
+    """C' = 8: a 16×16 map (256 ≥ 64 pixels) runs one convolution (φ and
+    g together) and one folded matmul over the pixels; a 7×7 map runs θ,
+    φ/g and W_z as convolutions."""
+    ops = []
+
+    class RecordOps(TorchDispatchMode):
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            ops.append(func.overloadpacket.__name__)
+            return func(*args, **(kwargs or {}))
+
+    loss = CanLoss(in_channels=16)
+    student, teacher = torch.randn(2, 2, 16, size, size).unbind(0)
+    with RecordOps():
+        loss(student, teacher)
+    assert ops.count('convolution') == convolutions
+    assert ('baddbmm' in ops) == (convolutions == 1)
 
 
 def test_float32_matches_reference_within_float_tolerance():
@@ -231,6 +255,7 @@ def test_autocast_runs_attention_and_loss_in_fp32():
 
         def __torch_dispatch__(self, func, types, args=(), kwargs=None):
             if func.overloadpacket in (torch.ops.aten.bmm,
+                                       torch.ops.aten.baddbmm,
                                        torch.ops.aten.mm):
                 matmul_dtypes.append(args[0].dtype)
             return func(*args, **(kwargs or {}))
@@ -241,7 +266,7 @@ def test_autocast_runs_attention_and_loss_in_fp32():
 
     assert mixed.dtype == torch.float32
     assert matmul_dtypes and set(matmul_dtypes) == {torch.float32}
-    # Only the 1x1 projections ran in bfloat16.
+    # Only the teacher's 1x1 projections ran in bfloat16.
     torch.testing.assert_close(mixed, full, rtol=2e-2, atol=1e-3)
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from cankd.models.ops import (cross_attention, dot_product_attention,
-                              softmax_attention)
+                              key_value_average, softmax_attention)
 
 
 @pytest.fixture
@@ -20,6 +20,16 @@ def test_dot_product_is_the_reassociated_normalised_product(qkv):
     query, key, value = qkv
     dense = (query @ key.transpose(1, 2) / key.shape[1]) @ value
     torch.testing.assert_close(dot_product_attention(query, key, value), dense)
+
+
+def test_key_value_average_reads_channel_first_maps(qkv):
+    _, key, value = qkv
+    key_maps, value_maps = key.transpose(1, 2), value.transpose(1, 2)
+    expected = sum(
+        torch.einsum('be,bv->bev', key[:, i], value[:, i])
+        for i in range(key.shape[1])) / key.shape[1]
+    torch.testing.assert_close(key_value_average(key_maps, value_maps),
+                               expected)
 
 
 def test_softmax_attention_has_no_temperature(qkv):

@@ -135,9 +135,14 @@ def test_complexity(tmp_path):
             == rows['dense']['fwd_matmul_flops'])
     assert (rows['can_dot_product']['fwd_bwd_flops']
             > rows['can_dot_product']['fwd_flops'])
-    # Four 1×1 convs C↔C' over HW pixels: 2 FLOPs per multiply-add.
-    assert rows['can_dot_product']['fwd_conv_flops'] == 2 * 4 * 32 * 32 * (
-        256 * 128)
-    # mmengine's FlopAnalyzer (multiply-adds, norms included) ran as well.
-    assert (rows['can_dot_product']['flop_analyzer_macs']
-            >= rows['can_dot_product']['fwd_flops'] / 2)
+    # The four 1×1 convs C↔C' over HW pixels run as layers in the dense
+    # formulation (2 FLOPs per multiply-add); CanLoss runs φ and g as one
+    # conv, and θ, the attention and W_z as one C×C matmul over the pixels.
+    one_conv = 2 * 32 * 32 * 256 * 128
+    assert rows['dense']['fwd_conv_flops'] == 4 * one_conv
+    assert rows['can_dot_product']['fwd_conv_flops'] == 2 * one_conv
+    assert rows['can_dot_product']['fwd_matmul_flops'] > 2 * one_conv
+    # mmengine's FlopAnalyzer (multiply-adds, norms included) ran as well;
+    # it has no handle for baddbmm, and says so.
+    assert rows['can_dot_product']['flop_analyzer_macs'] > 0
+    assert 'baddbmm' in rows['can_dot_product']['flop_analyzer_missed']

@@ -50,7 +50,8 @@ class DenseCanLoss(nn.Module):
         # A = Qᵀ K / N': (B, HW, N'), the matrix the fast path never forms.
         affinity = torch.bmm(query, key).div_(num_keys)
         attended = torch.bmm(affinity, value.transpose(1, 2))  # B, HW, C'
-        attended = attended.transpose(1, 2).reshape(
+        # Contiguous, as non-local blocks (mmcv's NonLocal2d) write it.
+        attended = attended.transpose(1, 2).contiguous().reshape(
             batch, can.inter_channels, height, width)
         refined = can.w_z(attended)
         if can.residual:

@@ -96,7 +96,8 @@ def flop_analyzer_macs(module, inputs):
             unsupported = analyzer.unsupported_ops()
     except Exception as error:  # tracing can fail: report, do not crash
         return None, f'{type(error).__name__}: {error}'
-    missed = sorted(op for op in unsupported if 'attention' in op)
+    missed = sorted(op for op in unsupported
+                    if 'attention' in op or 'baddbmm' in op)
     return total, ', '.join(missed)
 
 
@@ -170,35 +171,37 @@ def main(argv=None) -> int:
                          ('*' if row['flop_analyzer_missed'] else ''))
         print('| ' + ' | '.join(cells) + ' |')
     if any(row.get('flop_analyzer_missed') for row in rows):
-        print('\n\\* FlopAnalyzer has no handle for the fused attention op '
-              'and leaves it out.')
+        print('\n\\* FlopAnalyzer has no handle for some ops and leaves '
+              'them out: ' + '; '.join(
+                  f'{row["title"]}: {row["flop_analyzer_missed"]}'
+                  for row in rows if row.get('flop_analyzer_missed')) + '.')
 
     by_name = {row['method']: row for row in rows}
     if 'can_gaussian' in by_name:
         print('\nCanLoss gauss: no θ/φ, so Qᵀ K has C (not C\') channels, '
               'and cankd zero-pads V to C for the fused kernel: counted as '
               'it runs.')
-    can = by_name.get('can_dot_product')
-    if can is not None:
-        conv_gmac = can['fwd_conv_flops'] / 2e9
+    can, dense = by_name.get('can_dot_product'), by_name.get('dense')
+    if can is not None and dense is not None:
+        layer_gmac = dense['fwd_conv_flops'] / 2e9
         print(f'\nPaper Table 5 (CanKD, 2×256×64×64): {PAPER["gflops"]} '
               f'"GFLOPs", {PAPER["params_m"]} M params. Here: '
               f'{can["params"]:,} params ({can["params"] / 1e6:.2f} M); '
-              f'the four 1×1 convs alone are {conv_gmac:.3f} GMAC, the '
-              f'attention matmuls {can["fwd_matmul_flops"] / 2e9:.3f} GMAC '
-              f'more, {can["fwd_flops"] / 1e9:.3f} GFLOPs in all.')
-        print('The paper\'s number is thop\'s: multiply-adds (not 2×) of the '
-              'nn.Module layers (convs, plus BN), so it matches the conv '
-              'GMAC; thop does not see torch.bmm, so the attention matmuls '
-              '(and the dense formulation\'s quadratic ones) are missing '
-              'from it.')
-        dense = by_name.get('dense')
-        if dense is not None:
-            times = dense['fwd_flops'] / can['fwd_flops']
-            print(f'Dense formulation: {dense["fwd_flops"] / 1e9:.3f} '
-                  f'GFLOPs forward, {times:.2f}× the fast path '
-                  f'({dense["fwd_matmul_flops"] / 1e9:.3f} vs '
-                  f'{can["fwd_matmul_flops"] / 1e9:.3f} GFLOPs of matmuls).')
+              f'the four 1×1 conv layers θ, φ, g, W_z, run as layers (the '
+              f'dense formulation), are {layer_gmac:.3f} GMAC.')
+        print('The paper\'s number is thop\'s: multiply-adds (not 2×) of '
+              'the nn.Module layers (convs, plus BN), so it matches those '
+              'layers\' GMAC; thop does not see torch.bmm, so the attention '
+              'matmuls (and the dense formulation\'s quadratic ones) are '
+              'missing from it.')
+        print(f'What CanLoss runs: φ and g as one convolution '
+              f'({can["fwd_conv_flops"] / 2e9:.3f} GMAC), θ, the attention '
+              'and W_z folded into one C×C matrix per sample, applied by one '
+              f'matmul ({can["fwd_matmul_flops"] / 2e9:.3f} GMAC of matmuls '
+              f'in all): {can["fwd_flops"] / 2e9:.3f} GMAC forward, '
+              'attention included. The dense formulation: '
+              f'{dense["fwd_flops"] / 2e9:.3f} GMAC, '
+              f'{dense["fwd_flops"] / can["fwd_flops"]:.2f}× as much.')
 
     if args.json:
         with open(args.json, 'w') as f:

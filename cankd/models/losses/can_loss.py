@@ -1,5 +1,5 @@
 # Copyright (c) cankd contributors. All rights reserved.
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -8,7 +8,7 @@ from mmcv.cnn import build_norm_layer
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from ..ops import AFFINITIES, cross_attention
+from ..ops import AFFINITIES, cross_attention, key_value_average
 
 
 @MODELS.register_module()
@@ -38,9 +38,14 @@ class CanLoss(nn.Module):
 
     The dot-product affinity has no softmax, so ``Y`` is computed as
     ``Q (K Vᵀ) / N'`` and the ``HW × N'`` affinity matrix is never formed;
-    the result equals the written order up to float rounding. The softmax
-    affinities go through :func:`torch.nn.functional.scaled_dot_product_attention`.
-    Under autocast, the attention, the residual and the loss run in fp32.
+    being linear in ``S``, ``θ``, the attention and ``W_z``'s convolution are
+    then applied as one per-sample ``C × C`` matrix (on maps of at least
+    ``8·C'`` pixels, where building it costs little). The results equal the
+    written order up to float rounding. ``φ`` and ``g`` run as one
+    convolution. The softmax affinities go through
+    :func:`torch.nn.functional.scaled_dot_product_attention`. Under autocast,
+    only the teacher projections run in low precision; the attention, the
+    student side, the residual and the loss run in fp32.
 
     Args:
         in_channels (int): Channels ``C`` of the student and teacher
@@ -132,7 +137,16 @@ class CanLoss(nn.Module):
             if self.instance_norm:
                 refined = F.instance_norm(refined, eps=1e-5)
                 target = F.instance_norm(target, eps=1e-5)
-            return self.loss_weight * F.mse_loss(refined, target) / 2
+            loss = self.loss_weight * F.mse_loss(refined, target) / 2
+        # Any inf or nan in the teacher reaches the loss, so the full scan
+        # of the teacher map runs only when the scalar is already bad.
+        if not torch.isfinite(loss) and not torch.isfinite(t_feature).all():
+            raise ValueError(
+                'CanLoss got non-finite values (inf or nan) in the teacher '
+                f'feature {tuple(t_feature.shape)}. Check the teacher '
+                'checkpoint and, under AMP, whether the teacher overflows '
+                'in fp16.')
+        return loss
 
     def refine(self, s_feature: Tensor, t_feature: Tensor) -> Tensor:
         """Refine the student feature with attended teacher information.
@@ -145,23 +159,75 @@ class CanLoss(nn.Module):
             Tensor: ``S* = W_z(Y) (+ S)``, shape ``(B, C, H, W)``, at least
             fp32.
         """
-        batch, _, height, width = s_feature.shape
-        query = self.theta(s_feature) if self.theta else s_feature
-        key = self.phi(t_feature) if self.phi else t_feature
-        key = F.max_pool2d(key, self.pool_size)
-        value = F.max_pool2d(self.g(t_feature), self.pool_size)
-
+        key, value = self._pooled_keys_and_values(t_feature)
+        if self.affinity != 'dot_product':
+            query = self.theta(s_feature) if self.theta else s_feature
         # fp16 sums over thousands of pixels overflow and lose precision.
         with torch.autocast(s_feature.device.type, enabled=False):
-            attended = cross_attention(
-                _to_sequence(query), _to_sequence(key), _to_sequence(value),
-                self.affinity)
-            attended = attended.transpose(1, 2).reshape(
-                batch, self.inter_channels, height, width)
-            refined = self.w_z(attended)
+            key, value = _at_least_fp32(key), _at_least_fp32(value)
+            if self.affinity == 'dot_product':
+                refined = self._dot_product_w_z(s_feature, key, value)
+            else:
+                refined = self.w_z(
+                    self._softmax_attention(query, key, value))
             if self.residual:
                 refined = refined + _at_least_fp32(s_feature)
         return refined
+
+    def _pooled_keys_and_values(self,
+                                t_feature: Tensor) -> Tuple[Tensor, Tensor]:
+        """``pool(φ(T))`` and ``pool(g(T))``, each ``(B, C*, H/p, W/p)``."""
+        if self.phi is None:
+            key = F.max_pool2d(t_feature, self.pool_size)
+            return key, F.max_pool2d(self.g(t_feature), self.pool_size)
+        # φ and g as one convolution: the teacher map is read once and the
+        # pooling runs once.
+        weight = torch.cat([self.phi.weight, self.g.weight])
+        bias = torch.cat([self.phi.bias, self.g.bias])
+        keys_values = F.max_pool2d(
+            F.conv2d(t_feature, weight, bias), self.pool_size)
+        return keys_values.split(self.inter_channels, dim=1)
+
+    def _dot_product_w_z(self, s_feature: Tensor, key: Tensor,
+                         value: Tensor) -> Tensor:
+        """``W_z(Y)`` of the dot-product affinity, shape ``(B, C, H, W)``.
+
+        ``Y = (K Vᵀ / N')ᵀ θ(S)``: without a softmax, ``θ``, the attention and
+        ``W_z``'s convolution are all linear in ``S``, so they fold into one
+        ``C × C`` matrix per sample. Building it costs ``C·C'·(C + C')``
+        multiply-adds whatever the map size; in exchange one matmul over the
+        pixels replaces three and the ``Q`` and ``Y`` maps are never stored.
+        On maps of fewer than ``8·C'`` pixels that constant would weigh more
+        than the saving, and the three run in turn. Both orders equal the
+        written one up to float rounding.
+        """
+        batch, channels, height, width = s_feature.shape
+        student = _at_least_fp32(s_feature)
+        conv_z, norm_z = self.w_z
+        # (B, C', C'): maps a query to its attended value.
+        attend = key_value_average(key.flatten(2),
+                                   value.flatten(2)).transpose(1, 2)
+        if height * width < 8 * self.inter_channels:
+            attended = torch.bmm(attend, self.theta(student).flatten(2))
+            return self.w_z(
+                attended.view(batch, self.inter_channels, height, width))
+        mixed = conv_z.weight.flatten(1) @ attend  # (B, C, C')
+        matrix = mixed @ self.theta.weight.flatten(1)  # (B, C, C)
+        bias = mixed @ self.theta.bias + conv_z.bias  # (B, C)
+        out = torch.baddbmm(bias.unsqueeze(-1), matrix, student.flatten(2))
+        return norm_z(out.view(batch, channels, height, width))
+
+    def _softmax_attention(self, query: Tensor, key: Tensor,
+                           value: Tensor) -> Tensor:
+        """Softmax-attended ``Y``, shape ``(B, C', H, W)``."""
+        batch, _, height, width = query.shape
+        attended = cross_attention(
+            _to_sequence(query), _to_sequence(key), _to_sequence(value),
+            self.affinity)
+        # Contiguous NCHW: W_z's norm is several times slower on the
+        # channels-last strides the transpose leaves.
+        return attended.transpose(1, 2).reshape(
+            batch, self.inter_channels, height, width).contiguous()
 
     def _check_features(self, s_feature: Tensor, t_feature: Tensor) -> None:
         for name, feature in (('s_feature', s_feature),
@@ -203,11 +269,6 @@ class CanLoss(nn.Module):
                 f'CanLoss got features of spatial size {s_shape[2:]}, smaller '
                 f'than its pooling window pool_size={self.pool_size}. Use a '
                 'smaller pool_size or distil a higher-resolution level.')
-        if not torch.isfinite(t_feature).all():
-            raise ValueError(
-                f'CanLoss got non-finite values (inf or nan) in the teacher '
-                f'feature {t_shape}. Check the teacher checkpoint and, under '
-                'AMP, whether the teacher overflows in fp16.')
 
     def extra_repr(self) -> str:
         return (f'in_channels={self.in_channels}, '

@@ -16,10 +16,27 @@ from torch import Tensor
 AFFINITIES = ('dot_product', 'gaussian', 'embedded_gaussian')
 
 
+def key_value_average(key: Tensor, value: Tensor) -> Tensor:
+    """Average over the keys of the outer product of each key and its value.
+
+    This ``(E, Ev)`` summary is all that the dot-product affinity keeps of
+    the keys and values: without a softmax, ``(Q Kᵀ / S) V = Q (Kᵀ V / S)``.
+    Channel-first, so that it reads pooled feature maps without a transpose.
+
+    Args:
+        key (Tensor): Keys, shape ``(B, E, S)``.
+        value (Tensor): Values, shape ``(B, Ev, S)``.
+
+    Returns:
+        Tensor: ``K Vᵀ / S``, shape ``(B, E, Ev)``.
+    """
+    return torch.bmm(key, value.transpose(1, 2)).div_(key.shape[-1])
+
+
 def dot_product_attention(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
     """Dot-product affinity without softmax, normalised by the key count.
 
-    Computes ``(Q Kᵀ / S) V`` as ``Q (Kᵀ V) / S``. Without a softmax the
+    Computes ``(Q Kᵀ / S) V`` as ``Q (Kᵀ V / S)``. Without a softmax the
     product is associative, so the ``L × S`` affinity matrix is never formed:
     the cost is ``O((L + S) · E · Ev)`` time and ``O(E · Ev)`` extra memory
     instead of ``O(L · S)``. The two orders agree up to float rounding.
@@ -32,9 +49,8 @@ def dot_product_attention(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
     Returns:
         Tensor: Attended values, shape ``(B, L, Ev)``.
     """
-    num_keys = key.shape[1]
-    key_value = torch.bmm(key.transpose(1, 2), value)  # (B, E, Ev)
-    return torch.bmm(query, key_value).div_(num_keys)
+    summary = key_value_average(key.transpose(1, 2), value.transpose(1, 2))
+    return torch.bmm(query, summary)
 
 
 def softmax_attention(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
