@@ -14,7 +14,7 @@ test: setup data
 clean-venv:
 	rm -rf $(VENV)
 
-.PHONY: data demo demo-seg
+.PHONY: data demo demo-seg reproduce
 
 data: setup
 	$(PY) tools/data/fetch_real_photos.py
@@ -26,3 +26,7 @@ demo: setup
 
 demo-seg: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/segmentation_demo.py
+
+# About 45 minutes on 2 CPU cores; writes its table into docs/benchmarks.md.
+reproduce: setup data
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/benchmarks/reproduce_detection.py

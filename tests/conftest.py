@@ -1,7 +1,13 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""Small real OpenMMLab models for tests: built from mmdet's own configs,
-shrunk to run in seconds on a CPU, never loading pretrained weights."""
+"""Shared test fixtures: small real OpenMMLab models (built from mmdet's own
+configs, shrunk to run in seconds on a CPU, never loading pretrained
+weights) and a runner for the repository's command-line tools."""
 import copy
+import os
+import os.path as osp
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from mmengine.hub import get_config
@@ -35,3 +41,27 @@ def tiny_retinanet(mmdet_retinanet_cfg):
         return cfg
 
     return make
+
+
+@pytest.fixture(scope='session')
+def run_command():
+    """Run a command in the repository root as a user's shell would, with
+    this interpreter's ``python`` and ``torchrun`` first on ``PATH``; fail
+    the test with the tail of its output when it exits non-zero.
+
+    One thread per process: on a shared 2-core machine a 2-thread OpenMP
+    process slows down tenfold as soon as anything else runs.
+    """
+    root = Path(__file__).resolve().parents[1]
+
+    def run(*cmd, timeout: int = 900, **env) -> str:
+        result = subprocess.run(
+            [str(part) for part in cmd], cwd=root, capture_output=True,
+            text=True, timeout=timeout,
+            env=dict(os.environ, PATH=f'{osp.dirname(sys.executable)}:'
+                     f'{os.environ["PATH"]}', OMP_NUM_THREADS='1', **env))
+        assert result.returncode == 0, (result.stdout[-3000:] +
+                                        result.stderr[-5000:])
+        return result.stdout + result.stderr
+
+    return run

@@ -3,9 +3,6 @@
 ``tools/dist_train.sh`` in 2 processes, resume an interrupted run, convert
 the checkpoint, and evaluate the student with ``tools/test.py``."""
 import json
-import os
-import os.path as osp
-import subprocess
 import sys
 from pathlib import Path
 
@@ -52,19 +49,10 @@ def write_config(folder: Path, name: str, base: str, body: str) -> str:
     return str(path)
 
 
-def run(*cmd, **env):
-    result = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
-        env=dict(os.environ, PATH=f'{osp.dirname(sys.executable)}:'
-                 f'{os.environ["PATH"]}', **env))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    return result.stdout + result.stderr
-
-
 @pytest.fixture(scope='module')
-def workflow(tmp_path_factory):
+def workflow(tmp_path_factory, run_command):
     if not (REAL_PHOTOS / 'annotations.json').is_file():
-        run(sys.executable, 'tools/data/fetch_real_photos.py')
+        run_command(sys.executable, 'tools/data/fetch_real_photos.py')
     folder = tmp_path_factory.mktemp('workflow')
     classes = 'bbox_head=dict(num_classes=12)'
     cankd_cfg = write_config(
@@ -82,9 +70,9 @@ def workflow(tmp_path_factory):
     torch.save(dict(state_dict=teacher.state_dict(), meta=dict()),
                teacher_ckpt)
     work_dir = folder / 'cankd'
-    log = run('bash', 'tools/dist_train.sh', cankd_cfg, '2', '--work-dir',
-              str(work_dir), '--cfg-options',
-              f'model.teacher_ckpt={teacher_ckpt}', PORT='29531')
+    log = run_command('bash', 'tools/dist_train.sh', cankd_cfg, 2,
+                      '--work-dir', work_dir, '--cfg-options',
+                      f'model.teacher_ckpt={teacher_ckpt}', PORT='29531')
     return dict(folder=folder, cankd_cfg=cankd_cfg, student_cfg=student_cfg,
                 teacher_ckpt=teacher_ckpt, work_dir=work_dir, log=log)
 
@@ -103,11 +91,12 @@ def test_two_process_distillation_writes_checkpoints(workflow):
 
 
 @pytest.mark.slow
-def test_resume_continues_to_the_requested_iteration(workflow):
-    log = run(sys.executable, 'tools/train.py', workflow['cankd_cfg'],
-              '--work-dir', str(workflow['work_dir']), '--resume',
-              '--cfg-options', 'train_cfg.max_iters=6',
-              f'model.teacher_ckpt={workflow["teacher_ckpt"]}')
+def test_resume_continues_to_the_requested_iteration(workflow, run_command):
+    log = run_command(sys.executable, 'tools/train.py',
+                      workflow['cankd_cfg'], '--work-dir',
+                      str(workflow['work_dir']), '--resume', '--cfg-options',
+                      'train_cfg.max_iters=6',
+                      f'model.teacher_ckpt={workflow["teacher_ckpt"]}')
     assert 'resumed epoch: 0, iter: 4' in log
     assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
     ckpt = torch.load(workflow['work_dir'] / 'iter_6.pth', weights_only=True)
@@ -115,21 +104,22 @@ def test_resume_continues_to_the_requested_iteration(workflow):
 
 
 @pytest.mark.slow
-def test_converted_student_loads_strictly_and_is_evaluated(workflow):
+def test_converted_student_loads_strictly_and_is_evaluated(
+        workflow, run_command):
     kd_ckpt = workflow['work_dir'] / 'iter_4.pth'
     student_ckpt = workflow['folder'] / 'student.pth'
-    out = run(sys.executable,
-              'tools/model_converters/convert_kd_ckpt_to_student.py',
-              str(kd_ckpt), '--out-path', str(student_ckpt))
+    out = run_command(sys.executable,
+                      'tools/model_converters/convert_kd_ckpt_to_student.py',
+                      str(kd_ckpt), '--out-path', str(student_ckpt))
     assert 'dropped' in out and 'teacher.* tensors' in out
 
     student = build_model_offline(Config.fromfile(workflow['student_cfg']))
     load_checkpoint(student, str(student_ckpt), strict=True)
 
     metrics_file = workflow['folder'] / 'metrics.json'
-    run(sys.executable, 'tools/test.py', workflow['student_cfg'],
-        str(student_ckpt), '--work-dir', str(workflow['folder'] / 'test'),
-        '--out', str(metrics_file))
+    run_command(sys.executable, 'tools/test.py', workflow['student_cfg'],
+                str(student_ckpt), '--work-dir',
+                str(workflow['folder'] / 'test'), '--out', str(metrics_file))
     metrics = json.loads(metrics_file.read_text())
     assert {'coco/bbox_mAP', 'coco/bbox_mAP_50'} <= set(metrics)
     assert 0.0 <= metrics['coco/bbox_mAP'] <= 1.0

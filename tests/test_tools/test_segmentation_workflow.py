@@ -6,8 +6,6 @@ load the student strictly into its plain mmseg config, evaluate it with
 overfit runs on the 6 photos of data/cityscapes_mini (val is a copy of
 train) must beat the same models untrained."""
 import json
-import os
-import os.path as osp
 import subprocess
 import sys
 from pathlib import Path
@@ -59,23 +57,18 @@ def write_config(folder: Path, name: str, base: str, body: str = '',
     return str(path)
 
 
-def run(*cmd, **env):
-    # One thread per process: on a shared 2-core machine a 2-thread OpenMP
-    # process slows down tenfold as soon as anything else runs.
-    result = subprocess.run(
-        cmd, cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, PATH=f'{osp.dirname(sys.executable)}:'
-                 f'{os.environ["PATH"]}', OMP_NUM_THREADS='1', **env))
-    assert result.returncode == 0, (result.stdout[-3000:] +
-                                    result.stderr[-5000:])
-    return result.stdout + result.stderr
+@pytest.fixture(scope='module')
+def evaluate(run_command):
+    """``tools/test.py`` metrics of a checkpoint."""
 
+    def evaluate_checkpoint(config: str, checkpoint, folder: Path,
+                            name: str) -> dict:
+        out = folder / f'{name}.json'
+        run_command(sys.executable, 'tools/test.py', config, checkpoint,
+                    '--work-dir', folder / f'test_{name}', '--out', out)
+        return json.loads(out.read_text())
 
-def evaluate(config: str, checkpoint, folder: Path, name: str) -> dict:
-    out = folder / f'{name}.json'
-    run(sys.executable, 'tools/test.py', config, str(checkpoint),
-        '--work-dir', str(folder / f'test_{name}'), '--out', str(out))
-    return json.loads(out.read_text())
+    return evaluate_checkpoint
 
 
 def save_untrained(config: str, path: Path) -> str:
@@ -98,9 +91,9 @@ def mnv2_config(folder: Path) -> str:
 
 
 @pytest.fixture(scope='module')
-def folder(tmp_path_factory):
+def folder(tmp_path_factory, run_command):
     if not (MINI / 'gtFine' / 'val').is_dir():
-        run(sys.executable, 'tools/data/fetch_real_photos.py')
+        run_command(sys.executable, 'tools/data/fetch_real_photos.py')
     if not WEIGHTS.is_file():
         result = subprocess.run(
             [sys.executable, 'tools/data/fetch_mobilenet_v2.py'], cwd=ROOT,
@@ -113,16 +106,16 @@ def folder(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def distilled(folder):
+def distilled(folder, run_command):
     cankd_cfg = write_config(folder, 'cankd_mini.py', CANKD, iters=KD_ITERS)
     student_cfg = write_config(folder, 'student_mini.py', STUDENT)
     # Any teacher weights do to exercise the workflow: the teacher as it
     # would start training (ImageNet backbone, random head).
     teacher_ckpt = save_untrained(mnv2_config(folder), folder / 'teacher.pth')
     work_dir = folder / 'cankd'
-    log = run('bash', 'tools/dist_train.sh', cankd_cfg, '2', '--work-dir',
-              str(work_dir), '--cfg-options',
-              f'model.teacher_ckpt={teacher_ckpt}', PORT='29541')
+    log = run_command('bash', 'tools/dist_train.sh', cankd_cfg, 2,
+                      '--work-dir', work_dir, '--cfg-options',
+                      f'model.teacher_ckpt={teacher_ckpt}', PORT='29541')
     return dict(cankd_cfg=cankd_cfg, student_cfg=student_cfg,
                 work_dir=work_dir, log=log)
 
@@ -145,12 +138,13 @@ def test_two_process_distillation_writes_checkpoints(distilled):
 
 
 @pytest.mark.slow
-def test_converted_student_loads_strictly_and_is_evaluated(distilled, folder):
+def test_converted_student_loads_strictly_and_is_evaluated(
+        distilled, folder, run_command, evaluate):
     student_ckpt = folder / 'student.pth'
-    out = run(sys.executable,
-              'tools/model_converters/convert_kd_ckpt_to_student.py',
-              str(distilled['work_dir'] / 'iter_4.pth'),
-              '--out-path', str(student_ckpt))
+    out = run_command(sys.executable,
+                      'tools/model_converters/convert_kd_ckpt_to_student.py',
+                      str(distilled['work_dir'] / 'iter_4.pth'), '--out-path',
+                      str(student_ckpt))
     assert 'teacher.* tensors' in out and 'distiller.* tensors' in out
 
     student_cfg = distilled['student_cfg']
@@ -163,17 +157,17 @@ def test_converted_student_loads_strictly_and_is_evaluated(distilled, folder):
 
 
 @pytest.mark.slow
-def test_pretrained_mobilenet_v2_overfits_the_photos(folder):
+def test_pretrained_mobilenet_v2_overfits_the_photos(folder, run_command,
+                                                     evaluate):
     """Student-only run of the ImageNet MobileNetV2 PSPNet against itself
     untrained. 2 processes x 2 images (256x256 crops) per iteration; on this
     CPU (2 cores) 20 iterations reach about 50 mIoU, 10 about 20."""
     config = mnv2_config(folder)
     work_dir = folder / 'mnv2'
-    log = run('bash', 'tools/dist_train.sh', config, '2', '--work-dir',
-              str(work_dir), PORT='29542')
+    log = run_command('bash', 'tools/dist_train.sh', config, 2, '--work-dir',
+                      work_dir, PORT='29542')
     assert f'load model from: {WEIGHTS}' in log
-    trained = evaluate(config, work_dir / f'iter_{ITERS}.pth', folder,
-                       'mnv2')
+    trained = evaluate(config, work_dir / f'iter_{ITERS}.pth', folder, 'mnv2')
     untrained = evaluate(config, save_untrained(config, folder / 'mnv2_0.pth'),
                          folder, 'mnv2_untrained')
     # Untrained: a random head (about 1 mIoU). Predicting one class

@@ -16,7 +16,7 @@
 import argparse
 import os
 import os.path as osp
-from typing import List
+from typing import List, Optional
 
 from _workflow import (PY, ROOT, cached_teacher, evaluate_all,
                        last_checkpoint, print_table, run, step,
@@ -34,6 +34,21 @@ def schedule(iters: int) -> List[str]:
             f'param_scheduler.1.end={iters}']
 
 
+def fetch_data() -> None:
+    """Real photos, Fashion-MNIST mosaics and MobileNetV2 weights."""
+    for script in ('fetch_real_photos.py', 'make_fashion_mosaics.py',
+                   'fetch_mobilenet_v2.py'):
+        run([PY, osp.join('tools', 'data', script)])
+
+
+def train_teacher(work: str, iters: int) -> Optional[float]:
+    """``work/teacher.pth``: the MobileNetV2 teacher, trained once."""
+    return cached_teacher(work, lambda work_dir: run([
+        PY, 'tools/train.py', TEACHER_CFG, '--work-dir', work_dir,
+        '--cfg-options', *schedule(iters)
+    ]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo')
@@ -47,14 +62,8 @@ def main() -> None:
     os.makedirs(work, exist_ok=True)
 
     step('1. data: real photos, Fashion-MNIST mosaics, MobileNetV2 weights')
-    for script in ('fetch_real_photos.py', 'make_fashion_mosaics.py',
-                   'fetch_mobilenet_v2.py'):
-        run([PY, osp.join('tools', 'data', script)])
-
-    teacher_seconds = cached_teacher(work, lambda work_dir: run([
-        PY, 'tools/train.py', TEACHER_CFG, '--work-dir', work_dir,
-        '--cfg-options', *schedule(args.teacher_iters)
-    ]))
+    fetch_data()
+    teacher_seconds = train_teacher(work, args.teacher_iters)
     students = train_students(work, CANKD_CFG, STUDENT_CFG, args.gpus,
                               schedule(args.iters))
 

@@ -1,0 +1,237 @@
+# Copyright (c) cankd contributors. All rights reserved.
+"""A CPU-sized reproduction of the paper's detection claim.
+
+On the Fashion-MNIST mosaics (real product photos, tools/data), the detection
+demo's MobileNetV2 RetinaNet teacher is distilled into the same ResNet-18/16
+RetinaNet student by CanKD, by MMRazor's PKD and by MMRazor's MGD (P3-P6,
+each with the loss weights of its RetinaNet config), and the student is also
+trained without distillation. Every method runs the same schedule for every
+seed with ``tools/dist_train.sh``; the student's COCO bbox mAP on the 100
+validation mosaics (evaluated by the training run's final validation) and the
+training time per iteration are reported as mean ± sample std over seeds.
+
+Finished runs are kept in the work dir and reused, so an interrupted run
+continues where it stopped. The table, the command, the versions and the
+hardware are written into docs/benchmarks.md (``--docs``) between markers.
+
+    python tools/benchmarks/reproduce_detection.py [--seeds 0 1 2] \\
+        [--iters 600] [--methods none cankd pkd mgd] [--gpus 2]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import shlex
+import statistics
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+HERE = osp.dirname(osp.abspath(__file__))
+ROOT = osp.dirname(osp.dirname(HERE))
+# The demo's workflow and configs are the reproduction's, and the analysis
+# tools describe the machine.
+sys.path[:0] = [osp.join(ROOT, 'tools', 'demo'),
+                osp.join(ROOT, 'tools', 'analysis')]
+
+from _environment import cpu_model, versions  # noqa: E402
+from _workflow import dist_train, evaluate, step  # noqa: E402
+from detection_demo import (CONFIGS, STUDENT_CFG, TEACHER_CFG,  # noqa: E402
+                            fetch_data, schedule, train_teacher)
+
+# Command-line name -> (table name, config, distils from the teacher).
+METHODS = {
+    'none': ('student, no KD', STUDENT_CFG, False),
+    'cankd': ('student, CanKD', osp.join(
+        CONFIGS, 'cankd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py'),
+              True),
+    'pkd': ('student, PKD (MMRazor)', osp.join(
+        CONFIGS, 'pkd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py'),
+            True),
+    'mgd': ('student, MGD (MMRazor)', osp.join(
+        CONFIGS, 'mgd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py'),
+            True),
+}
+METRICS = (('coco/bbox_mAP', 'bbox mAP'), ('coco/bbox_mAP_50', 'mAP@50'))
+DOCS_BEGIN = '<!-- reproduce_detection: begin (written by the tool) -->'
+DOCS_END = '<!-- reproduce_detection: end -->'
+
+
+def coco_metrics(results: dict) -> Dict[str, float]:
+    """The reported metrics of an evaluation; mmdet's CocoMetric returns
+    none when the model detected nothing at all, which scores 0."""
+    return {key: results.get(key, 0.0) for key, _ in METRICS}
+
+
+def read_run(work_dir: str) -> dict:
+    """Final validation metrics and training time of a finished run.
+
+    Reads mmengine's ``vis_data/scalars.json`` of the run's last log folder.
+    The time per iteration is the median of the logged windows after the
+    first (which holds the warm-up). A validation that found no detection
+    at all logs no metric (mmdet's CocoMetric skips empty results): its mAP
+    is 0.
+    """
+    logs = sorted(
+        d for d in os.listdir(work_dir)
+        if osp.isfile(osp.join(work_dir, d, 'vis_data', 'scalars.json')))
+    if not logs:
+        raise FileNotFoundError(f'no vis_data/scalars.json under {work_dir}')
+    train_times, metrics, validated = [], None, False
+    with open(osp.join(work_dir, logs[-1], 'vis_data', 'scalars.json')) as f:
+        for line in f:
+            record = json.loads(line)
+            if METRICS[0][0] in record:
+                metrics = coco_metrics(record)
+            elif 'loss' in record:
+                train_times.append(record['time'])
+            else:
+                validated = True
+    if metrics is None:
+        if not validated:
+            raise ValueError(f'{work_dir} logged no validation: did its '
+                             'training finish?')
+        metrics = coco_metrics({})
+    timed = train_times[1:] or train_times
+    return dict(metrics,
+                seconds_per_iter=statistics.median(timed) if timed else None,
+                no_detections=not any(metrics.values()))
+
+
+def train_run(work: str, method: str, seed: int, iters: int,
+              gpus: int) -> dict:
+    """Train one method with one seed, or reuse the finished run."""
+    _, config, distils = METHODS[method]
+    work_dir = osp.join(work, f'{method}_seed{seed}')
+    done = osp.join(work_dir, 'result.json')
+    if osp.isfile(done):
+        with open(done) as f:
+            result = json.load(f)
+        if result['iters'] == iters:
+            step(f'{method}, seed {seed}: finished before, reused')
+            return result
+    step(f'{method}, seed {seed}: {iters} iterations in {gpus} processes')
+    # Ten logged windows where the run is long enough; short runs still
+    # log a time.
+    log_interval = max(1, min(20, iters // 10))
+    options = [*schedule(iters), f'randomness.seed={seed}',
+               f'default_hooks.logger.interval={log_interval}']
+    if distils:
+        options.append(
+            f'model.teacher_ckpt={osp.join(work, "teacher.pth")}')
+    seconds = dist_train(config, work_dir, gpus, options)
+    result = dict(read_run(work_dir), method=method, seed=seed, iters=iters,
+                  wall_seconds=seconds)
+    with open(done, 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def mean_std(values: Sequence[float]) -> str:
+    if len(values) < 2:
+        return f'{values[0]:.3f}'
+    return f'{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}'
+
+
+def format_report(args: argparse.Namespace, teacher: dict,
+                  runs: List[dict], elapsed: float) -> str:
+    """The markdown that goes into docs/benchmarks.md."""
+    seeds = ' '.join(str(s) for s in args.seeds)
+    lines = [
+        f'Students: {args.iters} iterations × {args.gpus} process(es) × 8 '
+        f'images (seeds {seeds}), same schedule for every method; '
+        'metrics: COCO bbox on the 100 validation mosaics at the end of '
+        'training; mean ± sample std over seeds.', '',
+        '| model | ' + ' | '.join(title for _, title in METRICS) +
+        ' | s/iter | mAP per seed |',
+        '|---' * (len(METRICS) + 3) + '|',
+        f'| teacher (MobileNetV2, {args.teacher_iters} iterations) | ' +
+        ' | '.join(f'{teacher[key]:.3f}' for key, _ in METRICS) +
+        ' | — | — |',
+    ]
+    for method in args.methods:
+        mine = sorted((r for r in runs if r['method'] == method),
+                      key=lambda r: r['seed'])
+        cells = [mean_std([r[key] for r in mine]) for key, _ in METRICS]
+        times = [r['seconds_per_iter'] for r in mine
+                 if r['seconds_per_iter'] is not None]
+        time_cell = f'{statistics.mean(times):.3f}' if times else '—'
+        per_seed = ', '.join(f'{r[METRICS[0][0]]:.3f}' for r in mine)
+        lines.append(f'| {METHODS[method][0]} | ' + ' | '.join(cells) +
+                     f' | {time_cell} | {per_seed} |')
+    version_text = ', '.join(f'{k} {v}' for k, v in versions().items())
+    cpus = len(os.sched_getaffinity(0))
+    lines += [
+        '', '```text',
+        'command: python tools/benchmarks/reproduce_detection.py ' +
+        ' '.join(shlex.quote(a) for a in sys.argv[1:]),
+        f'versions: {version_text}',
+        f'hardware: {cpu_model()}, {cpus} CPUs available, no GPU',
+        f'wall time of this invocation: {elapsed / 60:.1f} min (runs '
+        'reused from an earlier invocation cost nothing here)',
+        '```',
+    ]
+    return '\n'.join(lines)
+
+
+def write_docs_section(path: str, text: str) -> None:
+    """Replace the text between the markers in ``path`` (append them when
+    they are missing), writing the file atomically."""
+    with open(path) as f:
+        content = f.read()
+    section = f'{DOCS_BEGIN}\n{text}\n{DOCS_END}'
+    if DOCS_BEGIN in content and DOCS_END in content:
+        head, rest = content.split(DOCS_BEGIN, 1)
+        content = head + section + rest.split(DOCS_END, 1)[1]
+    else:
+        content = content.rstrip('\n') + '\n\n' + section + '\n'
+    tmp = f'{path}.tmp'
+    with open(tmp, 'w') as f:
+        f.write(content)
+    os.replace(tmp, path)
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--work-dir', default='work_dirs/reproduce_detection')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--iters', type=int, default=600,
+                        help='training iterations of each student run')
+    parser.add_argument('--teacher-iters', type=int, default=400)
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS),
+                        default=list(METHODS))
+    parser.add_argument('--gpus', type=int, default=2,
+                        help='processes of each run (CPU: gloo)')
+    parser.add_argument('--docs', default=osp.join('docs', 'benchmarks.md'),
+                        help='markdown file to write the table into')
+    parser.add_argument('--no-docs', action='store_true',
+                        help='print the table only')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    args = parse_args(argv)
+    start = time.time()
+    work = osp.join(ROOT, args.work_dir)
+    os.makedirs(work, exist_ok=True)
+    step('data')
+    fetch_data()
+    train_teacher(work, args.teacher_iters)
+    teacher = coco_metrics(
+        evaluate(TEACHER_CFG, osp.join(work, 'teacher.pth'),
+                 osp.join(work, 'eval_teacher')))
+    runs = [
+        train_run(work, method, seed, args.iters, args.gpus)
+        for seed in args.seeds for method in args.methods
+    ]
+    report = format_report(args, teacher, runs, time.time() - start)
+    with open(osp.join(work, 'results.json'), 'w') as f:
+        json.dump(dict(teacher=teacher, runs=runs), f, indent=1)
+    print('\n' + report)
+    if not args.no_docs:
+        write_docs_section(osp.join(ROOT, args.docs), report)
+        print(f'\nwritten into {args.docs}')
+
+
+if __name__ == '__main__':
+    main()
