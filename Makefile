@@ -27,6 +27,6 @@ demo: setup
 demo-seg: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/segmentation_demo.py
 
-# About 45 minutes on 2 CPU cores; writes its table into docs/benchmarks.md.
+# About an hour on 2 CPU cores; writes its table into docs/benchmarks.md.
 reproduce: setup data
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/benchmarks/reproduce_detection.py

@@ -163,8 +163,8 @@ def format_report(args: argparse.Namespace, teacher: dict,
     cpus = len(os.sched_getaffinity(0))
     lines += [
         '', '```text',
-        'command: python tools/benchmarks/reproduce_detection.py ' +
-        ' '.join(shlex.quote(a) for a in sys.argv[1:]),
+        ' '.join(['command: python tools/benchmarks/reproduce_detection.py',
+                  *map(shlex.quote, sys.argv[1:])]),
         f'versions: {version_text}',
         f'hardware: {cpu_model()}, {cpus} CPUs available, no GPU',
         f'wall time of this invocation: {elapsed / 60:.1f} min (runs '
