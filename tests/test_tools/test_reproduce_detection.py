@@ -1,8 +1,10 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """Smoke test of the CPU-sized reproduction
-(tools/benchmarks/reproduce_detection.py): every method trains for real on
-the Fashion-MNIST mosaics through ``tools/dist_train.sh``, the table lands
-in the docs file between its markers, and finished runs are reused."""
+(tools/benchmarks/reproduce_detection.py): the student trains for real on
+the Fashion-MNIST mosaics through ``tools/dist_train.sh``, alone and with
+CanKD, the table lands in the docs file between its markers, and finished
+runs are reused. (The PKD and MGD configs it also runs are trained in
+tests/test_configs/test_comparison_configs.py.)"""
 import json
 import sys
 from pathlib import Path
@@ -12,8 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = 'tools/benchmarks/reproduce_detection.py'
 MOSAICS = ROOT / 'data' / 'fashion_det' / 'annotations' / 'train.json'
-METHOD_ROWS = ('student, no KD', 'student, CanKD', 'student, PKD (MMRazor)',
-               'student, MGD (MMRazor)')
+METHOD_ROWS = ('student, no KD', 'student, CanKD')
 
 
 @pytest.fixture(scope='module')
@@ -25,7 +26,8 @@ def reproduction(tmp_path_factory, run_command):
     docs.write_text('# Benchmarks\n\nText the tool must keep.\n')
     common = ('--work-dir', folder / 'work', '--iters', 2, '--teacher-iters',
               2, '--gpus', 1, '--docs', docs)
-    first = run_command(sys.executable, TOOL, *common, '--seeds', 0)
+    first = run_command(sys.executable, TOOL, *common, '--seeds', 0,
+                        '--methods', 'none', 'cankd')
     # A second seed of the baseline: its seed 0 is reused.
     second = run_command(sys.executable, TOOL, *common, '--seeds', 0, 1,
                          '--methods', 'none')
@@ -34,9 +36,9 @@ def reproduction(tmp_path_factory, run_command):
 
 
 @pytest.mark.slow
-def test_every_method_trains_and_reports_metrics_and_time(reproduction):
+def test_each_method_trains_and_reports_metrics_and_time(reproduction):
     work = reproduction['folder'] / 'work'
-    for method in ('none', 'cankd', 'pkd', 'mgd'):
+    for method in ('none', 'cankd'):
         run = json.loads(
             (work / f'{method}_seed0' / 'result.json').read_text())
         assert run['iters'] == 2 and run['seed'] == 0
