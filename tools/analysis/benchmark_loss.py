@@ -560,29 +560,25 @@ def verdicts(rows) -> List[dict]:
     return out
 
 
-def _time_of(row, name) -> Optional[float]:
-    result = row['methods'].get(name)
-    if result is None or result['status'] != 'ok':
-        return None
-    return result['time_ms']
-
-
 def _all_levels_over_pkd(by_label) -> str:
     """What one FPN training step pays: every level's loss, summed."""
-    can = [_time_of(row, 'can_dot_product') for row in by_label.values()]
-    pkd = [_time_of(row, 'pkd') for row in by_label.values()]
-    if None in can or None in pkd:
+    rows = list(by_label.values())
+    pairs = [(row['methods'].get('can_dot_product'), row['methods'].get('pkd'))
+             for row in rows]
+    if any(ratio(can, pkd, 'time_ms') is None for can, pkd in pairs):
         return ''
-    return (f'; all {len(can)} levels summed (one training step) '
-            f'{sum(can) / sum(pkd):.2f}×')
+    can_ms = sum(can['time_ms'] for can, _ in pairs)
+    pkd_ms = sum(pkd['time_ms'] for _, pkd in pairs)
+    return (f'; all {len(rows)} levels summed (one training step) '
+            f'{can_ms / pkd_ms:.2f}×')
 
 
 def _floor_over_pkd(row) -> str:
-    floor, pkd = _time_of(row, 'floor'), _time_of(row, 'pkd')
-    if floor is None or pkd is None:
+    value = ratio(row['methods'].get('floor'), row['methods'].get('pkd'),
+                  'time_ms')
+    if value is None:
         return ''
-    return (f'; there the four 1×1 convs alone take {floor / pkd:.2f}× '
-            "PKD's time")
+    return f"; there the four 1×1 convs alone take {value:.2f}× PKD's time"
 
 
 # --------------------------------------------------------------------------

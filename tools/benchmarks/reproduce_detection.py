@@ -31,20 +31,20 @@ HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(osp.dirname(HERE))
 # The demo's workflow and configs are the reproduction's, and the analysis
 # tools describe the machine.
-sys.path[:0] = [osp.join(ROOT, 'tools', 'demo'),
+sys.path[:0] = [ROOT, osp.join(ROOT, 'tools', 'demo'),
                 osp.join(ROOT, 'tools', 'analysis')]
 
 from _environment import cpu_model, versions  # noqa: E402
 from _workflow import dist_train, evaluate, step  # noqa: E402
-from detection_demo import (CONFIGS, STUDENT_CFG, TEACHER_CFG,  # noqa: E402
-                            fetch_data, schedule, train_teacher)
+from cankd.utils import atomic_write  # noqa: E402
+from detection_demo import (CANKD_CFG, CONFIGS, STUDENT_CFG,  # noqa: E402
+                            TEACHER_CFG, fetch_data, schedule,
+                            train_teacher)
 
 # Command-line name -> (table name, config, distils from the teacher).
 METHODS = {
     'none': ('student, no KD', STUDENT_CFG, False),
-    'cankd': ('student, CanKD', osp.join(
-        CONFIGS, 'cankd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py'),
-              True),
+    'cankd': ('student, CanKD', CANKD_CFG, True),
     'pkd': ('student, PKD (MMRazor)', osp.join(
         CONFIGS, 'pkd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py'),
             True),
@@ -122,8 +122,8 @@ def train_run(work: str, method: str, seed: int, iters: int,
     seconds = dist_train(config, work_dir, gpus, options)
     result = dict(read_run(work_dir), method=method, seed=seed, iters=iters,
                   wall_seconds=seconds)
-    with open(done, 'w') as f:
-        json.dump(result, f, indent=1)
+    # Written last and atomically: its presence marks a finished run.
+    atomic_write(json.dumps(result, indent=1), done)
     return result
 
 
@@ -185,10 +185,7 @@ def write_docs_section(path: str, text: str) -> None:
         content = head + section + rest.split(DOCS_END, 1)[1]
     else:
         content = content.rstrip('\n') + '\n\n' + section + '\n'
-    tmp = f'{path}.tmp'
-    with open(tmp, 'w') as f:
-        f.write(content)
-    os.replace(tmp, path)
+    atomic_write(content, path)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -225,8 +222,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         for seed in args.seeds for method in args.methods
     ]
     report = format_report(args, teacher, runs, time.time() - start)
-    with open(osp.join(work, 'results.json'), 'w') as f:
-        json.dump(dict(teacher=teacher, runs=runs), f, indent=1)
+    atomic_write(json.dumps(dict(teacher=teacher, runs=runs), indent=1),
+                 osp.join(work, 'results.json'))
     print('\n' + report)
     if not args.no_docs:
         write_docs_section(osp.join(ROOT, args.docs), report)
