@@ -65,3 +65,71 @@ def run_command():
         return result.stdout + result.stderr
 
     return run
+
+
+class _FakeDownload(dict):
+    """What the fake download returns: no weights, and a mark that
+    survives mmengine's key revision (``_metadata`` is carried over)."""
+    _metadata = 'cankd-fake-download'
+
+
+@pytest.fixture
+def fake_downloads(monkeypatch):
+    """Replace every checkpoint download (``http(s)://``, ``torchvision://``,
+    ``open-mmlab://``...) by a fake that records the address and loads
+    random weights of the receiving module's own shapes.
+
+    A ``torchvision://`` name is still resolved through torchvision's
+    model registry, and a local path is loaded for real: a missing package,
+    a misspelt scheme or an unknown torchvision name fails as it would for
+    a user. Yields the list of recorded addresses.
+    """
+    from mmengine.runner import checkpoint as ckpt
+
+    recorded = []
+
+    def fake_http(filename, map_location=None):
+        recorded.append(filename)
+        return _FakeDownload()
+
+    def fake_torchvision(filename, map_location=None):
+        name = filename.split('://', 1)[1]
+        urls = ckpt.get_torchvision_models()
+        if name not in urls:
+            raise KeyError(f'{filename}: torchvision has no {name!r}')
+        recorded.append(filename)
+        return _FakeDownload()
+
+    schemes = {}
+    for prefix, loader in ckpt.CheckpointLoader._schemes.items():
+        if loader.__name__ == 'load_from_local':
+            schemes[prefix] = loader
+        elif loader.__name__ == 'load_from_torchvision':
+            schemes[prefix] = fake_torchvision
+        else:
+            schemes[prefix] = fake_http
+    monkeypatch.setattr(ckpt.CheckpointLoader, '_schemes', schemes)
+
+    real_with_prefix = ckpt._load_checkpoint_with_prefix
+    real_load_state_dict = ckpt.load_state_dict
+
+    def with_prefix(prefix, filename, map_location=None):
+        loaded = ckpt._load_checkpoint(filename, map_location)
+        if isinstance(loaded, _FakeDownload):
+            return loaded
+        return real_with_prefix(prefix, filename, map_location)
+
+    def load_state_dict(module, state_dict, strict=False, logger=None):
+        if getattr(state_dict, '_metadata', None) != _FakeDownload._metadata:
+            return real_load_state_dict(module, state_dict, strict, logger)
+        import torch
+        generator = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for tensor in module.state_dict().values():
+                if tensor.is_floating_point():
+                    tensor.add_(0.01 * torch.randn(
+                        tensor.shape, generator=generator))
+
+    monkeypatch.setattr(ckpt, '_load_checkpoint_with_prefix', with_prefix)
+    monkeypatch.setattr(ckpt, 'load_state_dict', load_state_dict)
+    yield recorded

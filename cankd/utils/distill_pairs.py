@@ -1,14 +1,14 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""Check, before training, that every distilled student level meets a
-teacher level of the same stride and channel count.
+"""Find and check, before training, what every distillation loss compares.
 
 Pairing FPN levels by index goes wrong silently when teacher and student
 necks start at different levels (a teacher with P2-P6 against a student with
 P3-P7 pairs P2 with P3): the loss then compares features of different
 resolutions. A forward pass on a dummy image measures what each recorder
-really holds, so the check works for any model.
+really holds, so the check works for any model, and every problem it finds
+comes with the exact change that fixes it.
 """
-from typing import List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -21,18 +21,35 @@ class DistilledFeature(NamedTuple):
         recorder (str): Recorder name in the distiller config.
         data_idx (int, optional): Which item of the recorded output.
         source (str): Module whose output the recorder holds.
-        shape (tuple): Shape of the feature the loss receives.
-        stride (float): Input size over feature height.
+        shape (tuple): Shape the loss receives (after the connector).
+        stride (float, optional): Input height over feature height.
+        connector (str, optional): Connector applied before the loss.
+        recorded_shape (tuple): Shape the recorder holds (before it).
+        outputs (tuple): ``(shape, stride)`` of every item of the recorded
+            output when it is a tuple or list (neck outputs), else empty.
+        error (str, optional): Why the feature could not be read.
+        modified_in_place (bool): Whether the recorded tensor was changed
+            in place after its module returned it.
     """
     recorder: str
     data_idx: Optional[int]
     source: str
-    shape: Tuple[int, ...]
-    stride: Optional[float]
+    shape: Tuple[int, ...] = ()
+    stride: Optional[float] = None
+    connector: Optional[str] = None
+    recorded_shape: Tuple[int, ...] = ()
+    outputs: Tuple[Tuple[Tuple[int, ...], Optional[float]], ...] = ()
+    error: Optional[str] = None
+    modified_in_place: bool = False
 
     @property
     def channels(self) -> Optional[int]:
         return self.shape[1] if len(self.shape) == 4 else None
+
+    @property
+    def recorded_channels(self) -> Optional[int]:
+        shape = self.recorded_shape
+        return shape[1] if len(shape) == 4 else None
 
     @property
     def label(self) -> str:
@@ -43,8 +60,16 @@ class DistilledFeature(NamedTuple):
 
     def describe(self) -> str:
         stride = 'n/a' if self.stride is None else f'{self.stride:g}'
-        return (f"recorder '{self.label}' (source '{self.source}', "
+        via = f', connector \'{self.connector}\'' if self.connector else ''
+        return (f"recorder '{self.label}' (source '{self.source}'{via}, "
                 f'shape {self.shape}, stride {stride})')
+
+    def index_with_stride(self, stride: Optional[float]) -> Optional[int]:
+        """The ``data_idx`` of the recorded output with ``stride``."""
+        for idx, (_, item_stride) in enumerate(self.outputs):
+            if stride is not None and item_stride == stride:
+                return idx
+        return None
 
 
 class DistillPair(NamedTuple):
@@ -55,64 +80,220 @@ class DistillPair(NamedTuple):
         loss (nn.Module): The loss module.
         student (DistilledFeature): The student side.
         teacher (DistilledFeature): The teacher side.
+        connectors (dict): The distiller's connectors by name.
     """
     loss_name: str
     loss: nn.Module
     student: DistilledFeature
     teacher: DistilledFeature
+    connectors: Dict[str, nn.Module] = {}
 
-    def problems(self) -> List[str]:
-        """Why this pair cannot be distilled; empty if it can."""
-        found = []
-        s, t = self.student, self.teacher
-        if s.stride != t.stride:
-            found.append(
-                f'{self.loss_name} pairs student {s.describe()} with teacher '
-                f'{t.describe()}: their strides differ. Pair levels by '
-                'stride, e.g. change the teacher recorder\'s source or '
-                'data_idx.')
-        if s.channels != t.channels:
-            found.append(
-                f'{self.loss_name} pairs student {s.describe()} with teacher '
-                f'{t.describe()}: their channels differ. Add a connector '
-                'that maps the student to the teacher\'s channels.')
-        expected = getattr(self.loss, 'in_channels', None)
-        if expected is not None and t.channels not in (None, expected):
-            found.append(
-                f'{self.loss_name} ({type(self.loss).__name__}) has '
-                f'in_channels={expected} but teacher {t.describe()} has '
-                f'{t.channels} channels. Set in_channels={t.channels}.')
-        return found
+    @property
+    def loss_weight(self) -> Optional[float]:
+        return getattr(self.loss, 'loss_weight', None)
 
     @property
     def num_params(self) -> int:
         return sum(p.numel() for p in self.loss.parameters())
 
+    def problems(self) -> List[str]:
+        """Why this pair cannot be distilled, each with its fix; empty if
+        it can."""
+        s, t, name = self.student, self.teacher, self.loss_name
+        errors = [f'{name}: {side.error}' for side in (s, t) if side.error]
+        if errors:
+            return errors
+        found = [
+            _in_place_problem(name, side, who)
+            for side, who in ((s, 'student'), (t, 'teacher'))
+            if side.modified_in_place
+        ]
+        if s.stride != t.stride:
+            found.append(self._stride_problem())
+        if s.channels != t.channels:
+            found.append(self._channel_problem())
+        expected = getattr(self.loss, 'in_channels', None)
+        if expected is not None and t.channels not in (None, expected):
+            found.append(
+                f'{name} ({type(self.loss).__name__}) has in_channels='
+                f'{expected} but teacher {t.describe()} has {t.channels} '
+                f'channels. Fix: distill_losses.{name}.in_channels='
+                f'{t.channels}.')
+        return found
 
-def _describe(distiller, mapping: dict, image_height: int) -> DistilledFeature:
-    from_student = mapping['from_student']
-    recorders = (distiller.student_recorders
-                 if from_student else distiller.teacher_recorders)
-    recorder = recorders.get_recorder(mapping['recorder'])
-    feature = distiller.get_record(**mapping)
-    shape = tuple(feature.shape) if torch.is_tensor(feature) else ()
-    stride = image_height / shape[2] if len(shape) == 4 else None
-    return DistilledFeature(mapping['recorder'], mapping.get('data_idx'),
-                            str(recorder.source), shape, stride)
+    def _stride_problem(self) -> str:
+        s, t, name = self.student, self.teacher, self.loss_name
+        text = (f'{name} pairs student {s.describe()} with teacher '
+                f'{t.describe()}: their strides differ.')
+        t_idx = t.index_with_stride(s.stride)
+        s_idx = s.index_with_stride(t.stride)
+        if t_idx is not None:
+            return (f'{text} Fix: teacher output {t_idx} of recorder '
+                    f"'{t.recorder}' has stride {s.stride:g}: set "
+                    f'loss_forward_mappings.{name}.t_feature.data_idx={t_idx} '
+                    f'(or the teacher-side key of this loss).')
+        if s_idx is not None:
+            return (f'{text} Fix: student output {s_idx} of recorder '
+                    f"'{s.recorder}' has stride {t.stride:g}: set "
+                    f'loss_forward_mappings.{name}.s_feature.data_idx={s_idx}.')
+        return (f'{text} Fix: record a teacher module of stride '
+                f'{s.stride:g} (tools/analysis/check_config.py CONFIG '
+                '--list-modules lists them with their strides).')
+
+    def _channel_problem(self) -> str:
+        s, t, name = self.student, self.teacher, self.loss_name
+        text = (f'{name} pairs student {s.describe()} with teacher '
+                f'{t.describe()}: their channels differ.')
+        if s.connector:
+            return (f"{text} Fix: connector '{s.connector}' must output "
+                    f'{t.channels} channels (out_channel={t.channels}).')
+        connector = (f"connectors=dict(s_{name}=dict(type='ConvModuleConnector'"
+                     f', in_channel={s.recorded_channels}, out_channel='
+                     f'{t.channels}, kernel_size=1, norm_cfg=None, '
+                     'act_cfg=None))')
+        return (f'{text} Fix: map the student to the teacher\'s channels with '
+                f'a 1x1 connector, in the distiller: {connector}, and in '
+                f"loss_forward_mappings.{name}.s_feature: connector='s_{name}'.")
 
 
-def _extract(model: nn.Module, images: torch.Tensor) -> None:
+def _in_place_problem(loss_name: str, side: DistilledFeature,
+                      who: str) -> str:
+    return (f"{loss_name}: the {who}'s recorded output of '{side.source}' is "
+            'modified in place after the module returns it (an in-place '
+            'activation or `+=` that follows), so the loss would read '
+            'altered values. Fix: record the module that produces the final '
+            'value (e.g. the block instead of its last norm), or build the '
+            'following activation with inplace=False.')
+
+
+def distilled_mappings(distiller) -> Dict[str, Tuple[str, dict, str, dict]]:
+    """The student and teacher side of every loss that compares the two.
+
+    A side is the loss argument whose mapping has ``from_student=True``
+    (student) or ``False`` (teacher), whatever the argument is called:
+    CanKD's ``s_feature``/``t_feature`` and MMRazor's ``preds_S``/``preds_T``
+    alike.
+
+    Args:
+        distiller: A ``ConfigurableDistiller``.
+
+    Returns:
+        dict: ``loss name -> (student argument, its mapping, teacher
+        argument, its mapping)``, in ``loss_forward_mappings`` order.
+    """
+    found = {}
+    for name, mapping in distiller.loss_forward_mappings.items():
+        student = [(k, v) for k, v in mapping.items()
+                   if isinstance(v, dict) and v.get('from_student') is True]
+        teacher = [(k, v) for k, v in mapping.items()
+                   if isinstance(v, dict) and v.get('from_student') is False]
+        if student and teacher:
+            found[name] = (*student[0], *teacher[0])
+    return found
+
+
+def extract_features(model: nn.Module, images: torch.Tensor) -> None:
+    """Run the part of a model that distillation records (backbone and
+    neck of a detector, the whole network otherwise)."""
     if hasattr(model, 'extract_feat'):
         model.extract_feat(images)
     else:
         model(images, mode='tensor')
 
 
+class _InPlaceWatch:
+    """Remembers the version counter of every tensor that the recorded
+    modules return, to tell later whether one was modified in place."""
+
+    def __init__(self, model: nn.Module, sources: Sequence[str]) -> None:
+        self.versions: Dict[str, List[Tuple[torch.Tensor, int]]] = {}
+        modules = dict(model.named_modules())
+        self.handles = [
+            modules[src].register_forward_hook(self._hook(src))
+            for src in set(sources) if src in modules
+        ]
+
+    def _hook(self, source: str):
+
+        def hook(module, inputs, outputs):
+            items = outputs if isinstance(outputs, (list, tuple)) \
+                else (outputs, )
+            self.versions[source] = [(t, t._version) for t in items
+                                     if torch.is_tensor(t)]
+
+        return hook
+
+    def modified(self, source: str) -> bool:
+        return any(t._version != version
+                   for t, version in self.versions.get(source, ()))
+
+    def remove(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+
+def _stride(shape: Tuple[int, ...], image_height: int) -> Optional[float]:
+    return image_height / shape[2] if len(shape) == 4 else None
+
+
+def _describe(distiller, mapping: dict, image_height: int,
+              watch: _InPlaceWatch) -> DistilledFeature:
+    from_student = mapping['from_student']
+    recorders = (distiller.student_recorders
+                 if from_student else distiller.teacher_recorders)
+    name, data_idx = mapping['recorder'], mapping.get('data_idx')
+    connector = mapping.get('connector')
+    side = 'student' if from_student else 'teacher'
+    if name not in recorders.recorders:
+        return DistilledFeature(
+            name, data_idx, '?', connector=connector,
+            error=(f"no {side} recorder '{name}'; the {side} recorders are "
+                   f'{sorted(recorders.recorders)}. Fix: name one of them in '
+                   'the loss mapping, or add the recorder.'))
+    recorder = recorders.get_recorder(name)
+    source = str(recorder.source)
+    record = recorder.get_record_data(mapping.get('record_idx', 0))
+    outputs = ()
+    if isinstance(record, (list, tuple)):
+        outputs = tuple((tuple(item.shape), _stride(tuple(item.shape),
+                                                    image_height))
+                        for item in record if torch.is_tensor(item))
+        if data_idx is not None and data_idx >= len(record):
+            return DistilledFeature(
+                name, data_idx, source, connector=connector, outputs=outputs,
+                error=(f"{side} recorder '{name}' (source '{source}') holds "
+                       f'{len(record)} outputs, indices 0-{len(record) - 1}, '
+                       f'but data_idx={data_idx}. Fix: use an index of 0-'
+                       f'{len(record) - 1} (strides '
+                       f"{', '.join(f'{s:g}' for _, s in outputs)}), or drop "
+                       'this loss: replace distill_losses and '
+                       'loss_forward_mappings with _delete_=True '
+                       '(docs/adding_a_pair.md, "3 levels instead of 4").'))
+    elif data_idx is not None:
+        return DistilledFeature(
+            name, data_idx, source, connector=connector,
+            error=(f"{side} recorder '{name}' (source '{source}') holds one "
+                   f'output, not a tuple, but data_idx={data_idx}. Fix: drop '
+                   'data_idx from the mapping.'))
+    recorded = record if data_idx is None else record[data_idx]
+    feature = distiller.get_record(**mapping)
+    shape = tuple(feature.shape) if torch.is_tensor(feature) else ()
+    recorded_shape = (tuple(recorded.shape)
+                      if torch.is_tensor(recorded) else ())
+    return DistilledFeature(name, data_idx, source, shape,
+                            _stride(shape, image_height), connector,
+                            recorded_shape, outputs,
+                            modified_in_place=watch.modified(source))
+
+
+def _recorder_sources(recorders) -> List[str]:
+    return [str(r.source) for r in recorders.recorders.values()]
+
+
 @torch.no_grad()
 def inspect_distill_pairs(algorithm: nn.Module,
-                          image_size: Sequence[int] = (256, 256),
-                          s_key: str = 's_feature',
-                          t_key: str = 't_feature') -> List[DistillPair]:
+                          image_size: Sequence[int] = (256, 256)
+                          ) -> List[DistillPair]:
     """Run teacher and student once on a random image and describe every
     distilled pair.
 
@@ -122,47 +303,59 @@ def inspect_distill_pairs(algorithm: nn.Module,
             ``SingleTeacherDistill``).
         image_size (Sequence[int]): ``(H, W)`` of the dummy image; a
             multiple of the largest stride. Defaults to ``(256, 256)``.
-        s_key (str): Loss argument holding the student feature.
-        t_key (str): Loss argument holding the teacher feature.
 
     Returns:
-        List[DistillPair]: One entry per loss in ``loss_forward_mappings``.
+        List[DistillPair]: One entry per loss that compares a student and a
+        teacher feature (see :func:`distilled_mappings`).
     """
     distiller = algorithm.distiller
     was_training = algorithm.training
     algorithm.eval()
+    watches = [
+        _InPlaceWatch(algorithm.teacher,
+                      _recorder_sources(distiller.teacher_recorders)),
+        _InPlaceWatch(algorithm.student,
+                      _recorder_sources(distiller.student_recorders)),
+    ]
     try:
         param = next(algorithm.parameters())
         images = torch.randn(1, 3, *image_size, device=param.device)
         with distiller.teacher_recorders:
-            _extract(algorithm.teacher, images)
+            extract_features(algorithm.teacher, images)
         with distiller.student_recorders:
-            _extract(algorithm.student, images)
+            extract_features(algorithm.student, images)
+        t_watch, s_watch = watches
         pairs = []
-        for name, mapping in distiller.loss_forward_mappings.items():
-            if s_key not in mapping or t_key not in mapping:
-                continue
+        for name, (_, s_map, _, t_map) in distilled_mappings(
+                distiller).items():
             pairs.append(
-                DistillPair(name, distiller.distill_losses[name],
-                            _describe(distiller, mapping[s_key],
-                                      image_size[0]),
-                            _describe(distiller, mapping[t_key],
-                                      image_size[0])))
+                DistillPair(
+                    name, distiller.distill_losses[name],
+                    _describe(distiller, s_map, image_size[0], s_watch),
+                    _describe(distiller, t_map, image_size[0], t_watch),
+                    dict(distiller.connectors.items())))
         return pairs
     finally:
+        for watch in watches:
+            watch.remove()
         algorithm.train(was_training)
 
 
 def check_distill_pairs(algorithm: nn.Module,
                         image_size: Sequence[int] = (256, 256)
                         ) -> List[DistillPair]:
-    """Like :func:`inspect_distill_pairs`, but raise on any mismatch.
+    """Like :func:`inspect_distill_pairs`, but raise on any problem.
 
     Raises:
-        ValueError: A pair whose strides or channels differ, naming both
-            recorders and the fix.
+        ValueError: No pair at all, or a pair whose strides, channels or
+            indices do not match, each with its fix.
     """
     pairs = inspect_distill_pairs(algorithm, image_size)
+    if not pairs:
+        raise ValueError(
+            'No distillation loss compares a student and a teacher feature: '
+            'every loss_forward_mappings entry needs one argument with '
+            'from_student=True and one with from_student=False.')
     problems = [problem for pair in pairs for problem in pair.problems()]
     if problems:
         raise ValueError('Distillation pairs do not match:\n- ' +
@@ -172,23 +365,40 @@ def check_distill_pairs(algorithm: nn.Module,
 
 def format_pairs_table(pairs: Sequence[DistillPair]) -> str:
     """A plain-text table of the pairs, one row per loss."""
-    header = ('loss', 'type', 'student recorder', 'teacher recorder',
-              'shape (student / teacher)', 'stride', 'channels', 'params',
-              'ok')
+    header = ('loss', 'type', 'weight', 'student recorder', 'connector',
+              'teacher recorder', 'shape (student / teacher)', 'stride',
+              'channels', 'params', 'ok')
     rows = [header]
     for pair in pairs:
         s, t = pair.student, pair.teacher
-        stride = (f'{s.stride:g}' if s.stride == t.stride else
-                  f'{s.stride:g} / {t.stride:g}')
-        channels = (f'{s.channels}' if s.channels == t.channels else
-                    f'{s.channels} / {t.channels}')
+        stride = (_number(s.stride) if s.stride == t.stride else
+                  f'{_number(s.stride)} / {_number(t.stride)}')
+        channels = (_number(s.channels) if s.channels == t.channels else
+                    f'{_number(s.channels)} / {_number(t.channels)}')
         rows.append((pair.loss_name, type(pair.loss).__name__,
-                     f'{s.label} ({s.source})', f'{t.label} ({t.source})',
+                     f'{pair.loss_weight:g}' if pair.loss_weight is not None
+                     else '-', f'{s.label} ({s.source})',
+                     _connector_label(pair), f'{t.label} ({t.source})',
                      f'{s.shape} / {t.shape}', stride, channels,
                      f'{pair.num_params:,}',
                      'yes' if not pair.problems() else 'NO'))
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    widths = [max(len(str(row[i])) for row in rows)
+              for i in range(len(header))]
     lines = ['  '.join(str(c).ljust(w) for c, w in zip(row, widths))
              for row in rows]
     lines.insert(1, '  '.join('-' * w for w in widths))
     return '\n'.join(lines)
+
+
+def _number(value) -> str:
+    return '-' if value is None else f'{value:g}'
+
+
+def _connector_label(pair: DistillPair) -> str:
+    name = pair.student.connector
+    if not name:
+        return '-'
+    module = pair.connectors.get(name)
+    params = sum(p.numel() for p in module.parameters()) if module else 0
+    return (f'{name} {pair.student.recorded_channels}->'
+            f'{pair.student.channels} ({params:,} params)')

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .distill_pairs import _extract
+from .distill_pairs import distilled_mappings, extract_features
 
 REDUCTIONS = {
     'mean_abs': 'channel-mean of |feature|',
@@ -324,28 +324,9 @@ class PairFeature(NamedTuple):
     feature: Tensor
 
 
-def distilled_mappings(algorithm: nn.Module, s_key: str = 's_feature',
-                       t_key: str = 't_feature') -> Dict[str, dict]:
-    """``loss name -> {'student': mapping, 'teacher': mapping}`` for every
-    loss that takes a student and a teacher feature. ``s_key`` and ``t_key``
-    may be tuples of accepted keys (``('s_feature', 'preds_S')``)."""
-    s_keys = (s_key, ) if isinstance(s_key, str) else tuple(s_key)
-    t_keys = (t_key, ) if isinstance(t_key, str) else tuple(t_key)
-    found = {}
-    for name, mapping in algorithm.distiller.loss_forward_mappings.items():
-        s = next((mapping[k] for k in s_keys if k in mapping), None)
-        t = next((mapping[k] for k in t_keys if k in mapping), None)
-        if s is not None and t is not None:
-            found[name] = dict(student=s, teacher=t)
-    return found
-
-
 @torch.no_grad()
 def collect_pair_features(algorithm: nn.Module, inputs: Tensor,
-                          from_student: bool,
-                          s_key=('s_feature', 'preds_S'),
-                          t_key=('t_feature', 'preds_T')
-                          ) -> List[PairFeature]:
+                          from_student: bool) -> List[PairFeature]:
     """Run the teacher or the student once under the distiller's recorders
     and read each distilled pair's feature on that side.
 
@@ -358,7 +339,6 @@ def collect_pair_features(algorithm: nn.Module, inputs: Tensor,
             ``ConfigurableDistiller``.
         inputs (Tensor): Network input, ``(1, 3, H, W)``.
         from_student (bool): The student (``architecture``) or the teacher.
-        s_key, t_key: Loss arguments holding the student / teacher feature.
 
     Returns:
         List[PairFeature]: One per distilled pair, in the distiller's order.
@@ -371,12 +351,12 @@ def collect_pair_features(algorithm: nn.Module, inputs: Tensor,
     algorithm.eval()
     try:
         with recorders:
-            _extract(model, inputs)
+            extract_features(model, inputs)
         side = 'student' if from_student else 'teacher'
         found = []
-        for name, pair in distilled_mappings(algorithm, s_key,
-                                             t_key).items():
-            mapping = pair[side]
+        for name, (_, s_map, _, t_map) in distilled_mappings(
+                distiller).items():
+            mapping = s_map if from_student else t_map
             recorder = recorders.get_recorder(mapping['recorder'])
             data_idx = mapping.get('data_idx')
             feature = recorder.get_record_data(

@@ -7,12 +7,10 @@ _base_ = '../_base_/distill/cankd_dino-4scale_12e_coco.py'
 # recipe with model.backbone.depth=101 and torchvision://resnet101) and set
 # its checkpoint here or with --cfg-options model.teacher_ckpt=PATH. Training
 # refuses to start while it is None (DistillationCheckHook).
-teacher_ckpt = None
-
 model = dict(
     teacher=dict(
         backbone=dict(
             depth=101,
             init_cfg=dict(
                 type='Pretrained', checkpoint='torchvision://resnet101'))),
-    teacher_ckpt=teacher_ckpt)
+    teacher_ckpt=None)

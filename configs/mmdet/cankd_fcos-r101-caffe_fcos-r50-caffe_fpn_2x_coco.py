@@ -8,11 +8,9 @@
 # not mmdet's FCOS recipe (640-800 multi-scale, lr 0.01, bias lr x2).
 _base_ = '../_base_/distill/cankd_fpn_detection_2x.py'
 
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/fcos/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco-511424d6.pth'  # noqa: E501
-
 model = dict(
     architecture=dict(
         cfg_path='mmdet::fcos/fcos_r50-caffe_fpn_gn-head_ms-640-800-2x_coco.py'),
     teacher=dict(
         cfg_path='mmdet::fcos/fcos_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py'),
-    teacher_ckpt=teacher_ckpt)
+    teacher_ckpt='https://download.openmmlab.com/mmdetection/v2.0/fcos/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco-511424d6.pth')  # noqa: E501

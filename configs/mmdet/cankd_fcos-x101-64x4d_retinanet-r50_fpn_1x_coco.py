@@ -6,11 +6,9 @@
 # it was trained on.
 _base_ = '../_base_/distill/cankd_fpn_detection_1x.py'
 
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/fcos/fcos_x101_64x4d_fpn_gn-head_mstrain_640-800_2x_coco/fcos_x101_64x4d_fpn_gn-head_mstrain_640-800_2x_coco-ede514a8.pth'  # noqa: E501
-
 model = dict(
     architecture=dict(
         cfg_path='mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'),
     teacher=dict(
         cfg_path='mmdet::fcos/fcos_x101-64x4d_fpn_gn-head_ms-640-800-2x_coco.py'),
-    teacher_ckpt=teacher_ckpt)
+    teacher_ckpt='https://download.openmmlab.com/mmdetection/v2.0/fcos/fcos_x101_64x4d_fpn_gn-head_mstrain_640-800_2x_coco/fcos_x101_64x4d_fpn_gn-head_mstrain_640-800_2x_coco-ede514a8.pth')  # noqa: E501

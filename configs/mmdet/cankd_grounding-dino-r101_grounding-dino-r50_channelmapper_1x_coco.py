@@ -11,12 +11,10 @@ _base_ = '../_base_/distill/cankd_grounding-dino_1x_coco.py'
 # mmdet R50 scratch recipe with model.backbone.depth=101 and
 # torchvision://resnet101) and set its checkpoint here or with --cfg-options
 # model.teacher_ckpt=PATH. Training refuses to start while it is None.
-teacher_ckpt = None
-
 model = dict(
     teacher=dict(
         backbone=dict(
             depth=101,
             init_cfg=dict(
                 type='Pretrained', checkpoint='torchvision://resnet101'))),
-    teacher_ckpt=teacher_ckpt)
+    teacher_ckpt=None)

@@ -3,12 +3,10 @@
 # inheriting strategy, see the cankd-inherit_ variant).
 _base_ = '../_base_/distill/cankd_fpn_detection_2x.py'
 
-teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/reppoints/reppoints_moment_x101_fpn_dconv_c3-c5_gn-neck%2Bhead_2x_coco/reppoints_moment_x101_fpn_dconv_c3-c5_gn-neck%2Bhead_2x_coco_20200329-f87da1ea.pth'  # noqa: E501
-
 model = dict(
     architecture=dict(
         cfg_path='mmdet::reppoints/reppoints-moment_r50_fpn-gn_head-gn_2x_coco.py'),
     teacher=dict(
         cfg_path='mmdet::reppoints/'
         'reppoints-moment_x101-dconv-c3-c5_fpn-gn_head-gn_2x_coco.py'),
-    teacher_ckpt=teacher_ckpt)
+    teacher_ckpt='https://download.openmmlab.com/mmdetection/v2.0/reppoints/reppoints_moment_x101_fpn_dconv_c3-c5_gn-neck%2Bhead_2x_coco/reppoints_moment_x101_fpn_dconv_c3-c5_gn-neck%2Bhead_2x_coco_20200329-f87da1ea.pth')  # noqa: E501

@@ -6,12 +6,10 @@
 # this pair uses mu = 10: cankd-mu10_<same name>.py.
 _base_ = '../_base_/distill/cankd_segmentation_cityscapes-80k.py'
 
-# mmseg's metafile.yaml, pspnet_r101-d8_4xb2-80k_cityscapes-512x1024.
-teacher_ckpt = 'https://download.openmmlab.com/mmsegmentation/v0.5/pspnet/pspnet_r101-d8_512x1024_80k_cityscapes/pspnet_r101-d8_512x1024_80k_cityscapes_20200606_112211-e1e1100f.pth'  # noqa: E501
-
+# teacher_ckpt: the Weights of pspnet_r101-d8_4xb2-80k_cityscapes-512x1024 in mmseg's metafile.yaml.
 model = dict(
     architecture=dict(
         cfg_path='mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'),  # noqa: E501
     teacher=dict(
         cfg_path='mmseg::pspnet/pspnet_r101-d8_4xb2-80k_cityscapes-512x1024.py'),  # noqa: E501
-    teacher_ckpt=teacher_ckpt)
+    teacher_ckpt='https://download.openmmlab.com/mmsegmentation/v0.5/pspnet/pspnet_r101-d8_512x1024_80k_cityscapes/pspnet_r101-d8_512x1024_80k_cityscapes_20200606_112211-e1e1100f.pth')  # noqa: E501

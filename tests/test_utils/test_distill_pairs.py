@@ -67,3 +67,52 @@ def test_in_channels_must_match_the_teacher(tiny_retinanet):
     pairs = inspect_distill_pairs(algorithm, image_size=(128, 128))
     assert 'in_channels=32 but teacher' in pairs[0].problems()[0]
     assert 'NO' in format_pairs_table(pairs)
+
+
+def test_a_stride_mismatch_names_the_index_with_the_right_stride(
+        tiny_retinanet):
+    # Student P2-P6 against teacher P3-P7: the student's P3 is output 1.
+    algorithm = MODELS.build(
+        fpn_distill(tiny_retinanet(8, start_level=0), tiny_retinanet(16)))
+    problem = inspect_distill_pairs(algorithm, (128, 128))[0].problems()[0]
+    assert ("Fix: student output 1 of recorder 'fpn' has stride 8: set "
+            'loss_forward_mappings.loss_can_fpn0.s_feature.data_idx=1'
+            in problem)
+
+
+def test_mmrazor_style_arguments_are_paired_by_from_student(tiny_retinanet):
+    cfg = fpn_distill(tiny_retinanet(8), tiny_retinanet(16))
+    cfg['distiller']['distill_losses'] = dict(
+        loss_pkd=dict(type='PKDLoss', loss_weight=6))
+    cfg['distiller']['loss_forward_mappings'] = dict(loss_pkd=dict(
+        preds_T=dict(from_student=False, recorder='fpn', data_idx=1),
+        preds_S=dict(from_student=True, recorder='fpn', data_idx=1)))
+    pairs = check_distill_pairs(MODELS.build(cfg), image_size=(128, 128))
+    assert [(p.loss_name, p.student.label, p.teacher.label, p.loss_weight)
+            for p in pairs] == [('loss_pkd', 'fpn[1]', 'fpn[1]', 6)]
+
+
+def test_no_pair_at_all_is_an_error(tiny_retinanet):
+    cfg = fpn_distill(tiny_retinanet(8), tiny_retinanet(16))
+    cfg['distiller']['distill_losses'] = {}
+    cfg['distiller']['loss_forward_mappings'] = {}
+    with pytest.raises(ValueError, match='No distillation loss compares'):
+        check_distill_pairs(MODELS.build(cfg), image_size=(128, 128))
+
+
+def test_a_recorded_output_changed_in_place_is_reported(tiny_retinanet):
+    # backbone.layer1.0.bn2's output receives `out += identity` in the
+    # BasicBlock: what a recorder holds is no longer what bn2 produced.
+    cfg = fpn_distill(tiny_retinanet(8), tiny_retinanet(8))
+    cfg['distiller']['student_recorders'] = dict(
+        bn=dict(type='ModuleOutputs', source='backbone.layer1.0.bn2'))
+    cfg['distiller']['teacher_recorders'] = dict(
+        bn=dict(type='ModuleOutputs', source='backbone.layer1.0.bn2'))
+    cfg['distiller']['distill_losses'] = dict(
+        loss_can=dict(type='CanLoss', in_channels=8))
+    cfg['distiller']['loss_forward_mappings'] = dict(loss_can=dict(
+        s_feature=dict(from_student=True, recorder='bn'),
+        t_feature=dict(from_student=False, recorder='bn')))
+    with pytest.raises(ValueError, match=r"recorded output of "
+                       r"'backbone.layer1.0.bn2' is modified in place"):
+        check_distill_pairs(MODELS.build(cfg), image_size=(128, 128))

@@ -42,8 +42,9 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from cankd.compat import load_checkpoint_file  # noqa: E402
 from cankd.utils import atomic_write  # noqa: E402
 from cankd.utils.build import build_model_offline  # noqa: E402
+from cankd.utils.distill_pairs import distilled_mappings  # noqa: E402
 from cankd.utils.feature_maps import (  # noqa: E402
-    REDUCTIONS, collect_pair_features, compose_grid, distilled_mappings,
+    REDUCTIONS, collect_pair_features, compose_grid,
     feature_energy, feature_heatmap, has_prefix, load_weights, overlay,
     prepare_image, select_state_dict)
 
@@ -109,8 +110,7 @@ def main() -> int:
         print(f'{args.config} builds a {type(algorithm).__name__}, not a '
               'distillation algorithm.', file=sys.stderr)
         return 1
-    if not distilled_mappings(algorithm, ('s_feature', 'preds_S'),
-                              ('t_feature', 'preds_T')):
+    if not distilled_mappings(algorithm.distiller):
         print('No distillation loss of the config takes a student and a '
               'teacher feature.', file=sys.stderr)
         return 1
