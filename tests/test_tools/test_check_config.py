@@ -106,8 +106,9 @@ def test_list_modules_shows_both_models_with_data_idx_and_stride():
     assert [row[-2] for row in neck_rows] == ['8', '16', '32', '64', '128']
 
 
-def test_dry_run_trains_and_reports(tmp_path):
-    result = check_config(DEMO_CFG, '--train-steps', '2',
+def test_dry_run_trains_on_the_configs_data_and_reports(tmp_path):
+    # Random images: tests/test_configs/test_every_config.py, every config.
+    result = check_config(DEMO_CFG, '--train-steps', '2', '--use-data',
                           '--cfg-options', 'model.teacher_ckpt=None')
     assert result.returncode == 0, result.stderr
     out = result.stdout
