@@ -108,11 +108,12 @@ def test_pair_without_connector_is_refused(paper_config):
     # the connector: the check would refuse it.
     raw = algorithm.distiller.get_record(recorder='bb', from_student=True)
     assert tuple(raw.shape) == (1, channels, 8, 8)
-    unmapped = pair._replace(
-        student=pair.student._replace(shape=tuple(raw.shape)))
+    unmapped = pair._replace(student=pair.student._replace(
+        shape=tuple(raw.shape), connector=None))
     (problem, ) = unmapped.problems()
     assert 'their channels differ' in problem
-    assert 'Add a connector' in problem
+    assert (f"type='ConvModuleConnector', in_channel={channels}, "
+            'out_channel=2048, kernel_size=1' in problem)
 
 
 def test_models_and_teacher_checkpoint_come_from_mmseg(paper_config):
