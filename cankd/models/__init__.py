@@ -1,3 +1,2 @@
 # Copyright (c) cankd contributors. All rights reserved.
 from .losses import *  # noqa: F401,F403
-from .ops import *  # noqa: F401,F403

@@ -1,68 +1,32 @@
 # Copyright (c) cankd contributors. All rights reserved.
-from typing import Optional, Tuple
+from typing import Optional
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
 from mmrazor.registry import MODELS
-from torch import Tensor
 
-from ..ops import AFFINITIES, cross_attention, key_value_average
+from ...nn import CanKDLoss
 
 
 @MODELS.register_module()
-class CanLoss(nn.Module):
-    r"""Cross-attention-based non-local distillation loss (CanKD, WACV 2026).
-
-    Every student pixel attends to the whole (max-pooled) teacher feature map;
-    the attended teacher information refines the student feature before it is
-    compared with the teacher feature:
-
-    .. math::
-
-        Q = \theta(S),\quad K = \mathrm{pool}(\phi(T)),\quad
-        V = \mathrm{pool}(g(T)),\quad N' = \lfloor H/p \rfloor
-        \lfloor W/p \rfloor
-
-        Y = \frac{1}{N'} Q^\top K V^\top,\qquad S^* = W_z(Y) + S
-
-        \mathcal{L} = \frac{\lambda}{2}\,
-        \mathrm{MSE}\big(\mathrm{IN}(S^*), \mathrm{IN}(T)\big)
-
-    ``θ``, ``φ`` and ``g`` are 1×1 convolutions to ``inter_channels``; ``W_z``
-    is a 1×1 convolution back to ``in_channels`` followed by a norm layer
-    whose weight and bias start at zero, so that ``S* = S`` at the first step.
-    ``IN`` is instance normalisation without affine parameters. The halving
-    follows the official code: ``loss_weight=10`` is the paper's ``μ = 5``.
-
-    The dot-product affinity has no softmax, so ``Y`` is computed as
-    ``Q (K Vᵀ) / N'`` and the ``HW × N'`` affinity matrix is never formed;
-    being linear in ``S``, ``θ``, the attention and ``W_z``'s convolution are
-    then applied as one per-sample ``C × C`` matrix (on maps of at least
-    ``8·C'`` pixels, where building it costs little). The results equal the
-    written order up to float rounding. ``φ`` and ``g`` run as one
-    convolution. The softmax affinities go through
-    :func:`torch.nn.functional.scaled_dot_product_attention`. Under autocast,
-    only the teacher projections run in low precision; the attention, the
-    student side, the residual and the loss run in fp32.
+class CanLoss(CanKDLoss):
+    """:class:`cankd.nn.CanKDLoss` in MMRazor's registry, for configs:
+    ``dict(type='CanLoss', in_channels=256, loss_weight=10)``.
 
     Args:
         in_channels (int): Channels ``C`` of the student and teacher
             features.
         inter_channels (int, optional): Channels ``C'`` of queries, keys and
             values. Defaults to ``max(in_channels // 2, 1)``.
-        affinity (str): ``'dot_product'`` (the paper's CanKD),
-            ``'gaussian'`` (softmax over raw ``Sᵀ pool(T)``, no ``θ``/``φ``)
-            or ``'embedded_gaussian'`` (softmax over ``Qᵀ K``, no ``1/N'``).
-            Defaults to ``'dot_product'``.
-        pool_size (int): Kernel and stride of the max pooling of keys and
-            values. Defaults to 2.
+        affinity (str): ``'dot_product'``, ``'gaussian'`` or
+            ``'embedded_gaussian'``. Defaults to ``'dot_product'``.
+        pool_size (int): Max-pooling window of keys and values. Defaults
+            to 2.
         residual (bool): Add the student feature to ``W_z(Y)``. Defaults to
             True.
-        instance_norm (bool): Compare instance-normalised features; plain MSE
-            on raw features otherwise. Defaults to True.
-        loss_weight (float): Weight ``λ`` of the loss. Defaults to 1.0.
+        instance_norm (bool): Compare instance-normalised features.
+            Defaults to True.
+        loss_weight (float): Weight ``λ``; the loss is ``λ/2 · MSE``.
+            Defaults to 1.0.
         norm_cfg (dict): Norm layer of ``W_z``, e.g. ``dict(type='SyncBN')``.
             Defaults to ``dict(type='BN')``.
 
@@ -81,217 +45,8 @@ class CanLoss(nn.Module):
                  instance_norm: bool = True,
                  loss_weight: float = 1.0,
                  norm_cfg: dict = dict(type='BN')) -> None:
-        super().__init__()
-        _check_positive_int('in_channels', in_channels)
-        if inter_channels is None:
-            inter_channels = max(in_channels // 2, 1)
-        _check_positive_int('inter_channels', inter_channels)
-        _check_positive_int('pool_size', pool_size)
-        if affinity not in AFFINITIES:
-            raise ValueError(f'CanLoss got affinity={affinity!r}; expected '
-                             f'one of {AFFINITIES}.')
-        self.in_channels = in_channels
-        self.inter_channels = inter_channels
-        self.affinity = affinity
-        self.pool_size = pool_size
-        self.residual = residual
-        self.instance_norm = instance_norm
-        self.loss_weight = loss_weight
-
-        # The gaussian affinity compares raw features, so it has no θ/φ.
-        embeds = affinity != 'gaussian'
-        self.theta = self._projection() if embeds else None
-        self.phi = self._projection() if embeds else None
-        self.g = self._projection()
-        _, norm = build_norm_layer(norm_cfg, in_channels)
-        self.w_z = nn.Sequential(
-            nn.Conv2d(inter_channels, in_channels, kernel_size=1), norm)
-        self.init_weights()
-
-    def _projection(self) -> nn.Conv2d:
-        return nn.Conv2d(self.in_channels, self.inter_channels, kernel_size=1)
-
-    def init_weights(self) -> None:
-        """Zero the norm of ``W_z`` so that the block starts as identity.
-
-        mmengine calls this again after building the model; the convolutions
-        keep PyTorch's default initialisation, as in the paper.
-        """
-        nn.init.zeros_(self.w_z[1].weight)
-        nn.init.zeros_(self.w_z[1].bias)
-
-    def forward(self, s_feature: Tensor, t_feature: Tensor) -> Tensor:
-        """Compute the CanKD loss of one feature level.
-
-        Args:
-            s_feature (Tensor): Student feature, shape ``(B, C, H, W)``.
-            t_feature (Tensor): Teacher feature, shape ``(B, C, H, W)``.
-
-        Returns:
-            Tensor: The weighted loss, a scalar, at least fp32.
-        """
-        self._check_features(s_feature, t_feature)
-        refined = self.refine(s_feature, t_feature)
-        with torch.autocast(s_feature.device.type, enabled=False):
-            target = _at_least_fp32(t_feature)
-            if self.instance_norm:
-                refined = F.instance_norm(refined, eps=1e-5)
-                target = F.instance_norm(target, eps=1e-5)
-            loss = self.loss_weight * F.mse_loss(refined, target) / 2
-        # Any inf or nan in the teacher reaches the loss, so the full scan
-        # of the teacher map runs only when the scalar is already bad.
-        if not torch.isfinite(loss) and not torch.isfinite(t_feature).all():
-            raise ValueError(
-                'CanLoss got non-finite values (inf or nan) in the teacher '
-                f'feature {tuple(t_feature.shape)}. Check the teacher '
-                'checkpoint and, under AMP, whether the teacher overflows '
-                'in fp16.')
-        return loss
-
-    def refine(self, s_feature: Tensor, t_feature: Tensor) -> Tensor:
-        """Refine the student feature with attended teacher information.
-
-        Args:
-            s_feature (Tensor): Student feature, shape ``(B, C, H, W)``.
-            t_feature (Tensor): Teacher feature, shape ``(B, C, H, W)``.
-
-        Returns:
-            Tensor: ``S* = W_z(Y) (+ S)``, shape ``(B, C, H, W)``, at least
-            fp32.
-        """
-        key, value = self._pooled_keys_and_values(t_feature)
-        if self.affinity != 'dot_product':
-            query = self.theta(s_feature) if self.theta else s_feature
-        # fp16 sums over thousands of pixels overflow and lose precision.
-        with torch.autocast(s_feature.device.type, enabled=False):
-            key, value = _at_least_fp32(key), _at_least_fp32(value)
-            if self.affinity == 'dot_product':
-                refined = self._dot_product_w_z(s_feature, key, value)
-            else:
-                refined = self.w_z(
-                    self._softmax_attention(query, key, value))
-            if self.residual:
-                refined = refined + _at_least_fp32(s_feature)
-        return refined
-
-    def _pooled_keys_and_values(self,
-                                t_feature: Tensor) -> Tuple[Tensor, Tensor]:
-        """``pool(φ(T))`` and ``pool(g(T))``, each ``(B, C*, H/p, W/p)``."""
-        if self.phi is None:
-            key = F.max_pool2d(t_feature, self.pool_size)
-            return key, F.max_pool2d(self.g(t_feature), self.pool_size)
-        # φ and g as one convolution: the teacher map is read once and the
-        # pooling runs once.
-        weight = torch.cat([self.phi.weight, self.g.weight])
-        bias = torch.cat([self.phi.bias, self.g.bias])
-        keys_values = F.max_pool2d(
-            F.conv2d(t_feature, weight, bias), self.pool_size)
-        return keys_values.split(self.inter_channels, dim=1)
-
-    def _dot_product_w_z(self, s_feature: Tensor, key: Tensor,
-                         value: Tensor) -> Tensor:
-        """``W_z(Y)`` of the dot-product affinity, shape ``(B, C, H, W)``.
-
-        ``Y = (K Vᵀ / N')ᵀ θ(S)``: without a softmax, ``θ``, the attention and
-        ``W_z``'s convolution are all linear in ``S``, so they fold into one
-        ``C × C`` matrix per sample. Building it costs ``C·C'·(C + C')``
-        multiply-adds whatever the map size; in exchange one matmul over the
-        pixels replaces three and the ``Q`` and ``Y`` maps are never stored.
-        On maps of fewer than ``8·C'`` pixels that constant would weigh more
-        than the saving, and the three run in turn. Both orders equal the
-        written one up to float rounding.
-        """
-        batch, channels, height, width = s_feature.shape
-        student = _at_least_fp32(s_feature)
-        conv_z, norm_z = self.w_z
-        # (B, C', C'): maps a query to its attended value.
-        attend = key_value_average(key.flatten(2),
-                                   value.flatten(2)).transpose(1, 2)
-        if height * width < 8 * self.inter_channels:
-            attended = torch.bmm(attend, self.theta(student).flatten(2))
-            return self.w_z(
-                attended.view(batch, self.inter_channels, height, width))
-        mixed = conv_z.weight.flatten(1) @ attend  # (B, C, C')
-        matrix = mixed @ self.theta.weight.flatten(1)  # (B, C, C)
-        bias = mixed @ self.theta.bias + conv_z.bias  # (B, C)
-        out = torch.baddbmm(bias.unsqueeze(-1), matrix, student.flatten(2))
-        return norm_z(out.view(batch, channels, height, width))
-
-    def _softmax_attention(self, query: Tensor, key: Tensor,
-                           value: Tensor) -> Tensor:
-        """Softmax-attended ``Y``, shape ``(B, C', H, W)``."""
-        batch, _, height, width = query.shape
-        attended = cross_attention(
-            _to_sequence(query), _to_sequence(key), _to_sequence(value),
-            self.affinity)
-        # Contiguous NCHW: W_z's norm is several times slower on the
-        # channels-last strides the transpose leaves.
-        return attended.transpose(1, 2).reshape(
-            batch, self.inter_channels, height, width).contiguous()
-
-    def _check_features(self, s_feature: Tensor, t_feature: Tensor) -> None:
-        for name, feature in (('s_feature', s_feature),
-                              ('t_feature', t_feature)):
-            if not isinstance(feature, Tensor):
-                raise TypeError(
-                    f'CanLoss expects {name} to be a Tensor of shape '
-                    f'(B, C, H, W), got {type(feature).__name__}. If the '
-                    'recorder holds several levels (e.g. a whole FPN output), '
-                    'select one with `data_idx` in loss_forward_mappings.')
-            if feature.dim() != 4:
-                raise ValueError(
-                    f'CanLoss expects {name} of shape (B, C, H, W), got '
-                    f'{tuple(feature.shape)}. Record a convolutional feature '
-                    'map (an FPN level or a backbone stage), not a pooled or '
-                    'flattened output.')
-            if feature.shape[1] != self.in_channels:
-                raise ValueError(
-                    f'CanLoss was built with in_channels={self.in_channels} '
-                    f'but {name} has {feature.shape[1]} channels (shape '
-                    f'{tuple(feature.shape)}). Set in_channels to the '
-                    "teacher's channel count and map the student to it with "
-                    'a connector (e.g. ConvModuleConnector).')
-        s_shape, t_shape = tuple(s_feature.shape), tuple(t_feature.shape)
-        if s_shape[0] != t_shape[0]:
-            raise ValueError(
-                f'CanLoss got a batch of {s_shape[0]} student features and '
-                f'{t_shape[0]} teacher features (student {s_shape}, teacher '
-                f'{t_shape}): both models must see the same batch.')
-        if s_shape[2:] != t_shape[2:]:
-            raise ValueError(
-                f'CanLoss needs student and teacher features of the same '
-                f'spatial size, got student {s_shape} and teacher {t_shape}. '
-                'Pair levels of the same stride in the recorders of '
-                'loss_forward_mappings, or add a connector that resizes the '
-                'student feature to the teacher\'s.')
-        if min(s_shape[2:]) < self.pool_size:
-            raise ValueError(
-                f'CanLoss got features of spatial size {s_shape[2:]}, smaller '
-                f'than its pooling window pool_size={self.pool_size}. Use a '
-                'smaller pool_size or distil a higher-resolution level.')
-
-    def extra_repr(self) -> str:
-        return (f'in_channels={self.in_channels}, '
-                f'inter_channels={self.inter_channels}, '
-                f'affinity={self.affinity!r}, pool_size={self.pool_size}, '
-                f'residual={self.residual}, '
-                f'instance_norm={self.instance_norm}, '
-                f'loss_weight={self.loss_weight}')
-
-
-def _at_least_fp32(tensor: Tensor) -> Tensor:
-    """Upcast half precision; fp32 and fp64 stay as they are."""
-    if tensor.dtype in (torch.float16, torch.bfloat16):
-        return tensor.float()
-    return tensor
-
-
-def _to_sequence(feature: Tensor) -> Tensor:
-    """``(B, C, H, W)`` -> ``(B, H*W, C)``, at least fp32."""
-    return _at_least_fp32(feature).flatten(2).transpose(1, 2)
-
-
-def _check_positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f'CanLoss expects {name} to be a positive int, got {value!r}.')
+        super().__init__(
+            in_channels, inter_channels, affinity, pool_size, residual,
+            instance_norm, loss_weight,
+            norm_layer=lambda channels: build_norm_layer(norm_cfg,
+                                                         channels)[1])

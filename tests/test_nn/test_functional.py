@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from cankd.models.ops import (cross_attention, dot_product_attention,
-                              key_value_average, softmax_attention)
+from cankd.nn.functional import (cross_attention, dot_product_attention,
+                                 key_value_average, softmax_attention)
 
 
 @pytest.fixture
