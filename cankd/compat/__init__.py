@@ -2,11 +2,13 @@
 """Shims that let MMRazor 1.0 run on current torch. Each one detects whether
 it is needed, is idempotent, and is applied by ``import cankd``."""
 from .atomic_checkpoint import patch_atomic_checkpoint_writes
+from .checkpoint_hook import patch_checkpoint_hook
 from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                          allow_checkpoint_globals, load_checkpoint_file,
                          mmengine_safe_globals, patch_checkpoint_loading)
 from .mmrazor_quantization import (MMRazorQuantizationUnavailable,
                                    is_stubbed, patch_mmrazor_quantization)
+from .resume import patch_resume_lookup
 
 
 def apply_all() -> None:
@@ -14,10 +16,13 @@ def apply_all() -> None:
     patch_mmrazor_quantization()
     patch_checkpoint_loading()
     patch_atomic_checkpoint_writes()
+    patch_checkpoint_hook()
+    patch_resume_lookup()
 
 
 __all__ = [
-    'apply_all', 'patch_atomic_checkpoint_writes',
+    'apply_all', 'patch_atomic_checkpoint_writes', 'patch_checkpoint_hook',
+    'patch_resume_lookup',
     'patch_mmrazor_quantization', 'is_stubbed',
     'MMRazorQuantizationUnavailable', 'patch_checkpoint_loading',
     'load_checkpoint_file', 'allow_checkpoint_globals',
