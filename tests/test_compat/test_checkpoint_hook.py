@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 from mmengine.fileio.backends.local_backend import LocalBackend
 from mmengine.hooks import checkpoint_hook
+from mmengine.evaluator import BaseMetric, Evaluator
 from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
@@ -30,7 +31,7 @@ class ToyModel(BaseModel):
 
 
 def train(work_dir, max_iters: int, max_keep_ckpts: int, name: str,
-          **kwargs) -> Runner:
+          checkpoint: dict = {}, **kwargs) -> Runner:
     dataset = [
         dict(inputs=torch.randn(2), data_samples=torch.randn(1))
         for _ in range(8)
@@ -43,13 +44,14 @@ def train(work_dir, max_iters: int, max_keep_ckpts: int, name: str,
             dataset=dataset,
             sampler=dict(type='DefaultSampler', shuffle=False),
             batch_size=2),
-        train_cfg=dict(by_epoch=False, max_iters=max_iters),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(
             checkpoint=dict(type='CheckpointHook', interval=2,
-                            by_epoch=False, max_keep_ckpts=max_keep_ckpts)),
+                            by_epoch=False, max_keep_ckpts=max_keep_ckpts,
+                            **checkpoint)),
         default_scope='mmengine',
-        **kwargs)
+        **dict(dict(train_cfg=dict(by_epoch=False, max_iters=max_iters)),
+               **kwargs))
     runner.train()
     return runner
 
@@ -99,6 +101,35 @@ def test_old_checkpoints_are_removed_only_after_the_new_one_is_saved(
             assert pointed[-1] > name
     kept = sorted(n for n in os.listdir(tmp_path) if n.endswith('.pth'))
     assert kept == ['iter_6.pth', 'iter_8.pth'][-max_keep_ckpts:]
+
+
+class IterationMetric(BaseMetric):
+    """A score that improves at every validation: each one is a new best."""
+
+    def process(self, data_batch, data_samples) -> None:
+        self.results.append(0)
+
+    def compute_metrics(self, results) -> dict:
+        self.calls = getattr(self, 'calls', 0) + 1
+        return dict(score=float(self.calls))
+
+
+def test_the_previous_best_is_removed_only_after_the_new_best_is_saved(
+        tmp_path, file_events):
+    val_data = [dict(inputs=torch.randn(2), data_samples=torch.randn(1))]
+    train(tmp_path, 6, 1, 'best',
+          train_cfg=dict(by_epoch=False, max_iters=6, val_interval=2),
+          val_dataloader=dict(dataset=val_data, batch_size=1,
+                              sampler=dict(type='DefaultSampler',
+                                           shuffle=False)),
+          val_cfg=dict(), val_evaluator=Evaluator(IterationMetric()),
+          checkpoint=dict(save_best='score', rule='greater'))
+    for old, new in [('best_score_iter_2.pth', 'best_score_iter_4.pth'),
+                     ('best_score_iter_4.pth', 'best_score_iter_6.pth')]:
+        assert file_events.index(('save', new)) < file_events.index(
+            ('remove', old))
+    assert sorted(n for n in os.listdir(tmp_path) if n.startswith('best')) \
+        == ['best_score_iter_6.pth']
 
 
 def test_a_failed_save_removes_nothing(tmp_path, monkeypatch):
