@@ -24,7 +24,7 @@ from typing import Any, Iterable, List, Optional, Tuple
 import torch
 
 from ..utils.checkpoint_files import (checkpoint_problem, describe_file,
-                                      is_torch_checkpoint,
+                                      may_be_checkpoint,
                                       newest_good_checkpoint)
 
 # (where the object lives now, the names it may be pickled under). numpy 2
@@ -124,7 +124,7 @@ def load_checkpoint_file(filename: str,
     # IndexError, KeyError or advice to turn weights_only off: say instead
     # what the file is.
     description = describe_file(filename)
-    if not is_torch_checkpoint(description):
+    if not may_be_checkpoint(description):
         raise _bad_file_error(filename, f'is {description}')
     try:
         return torch.load(filename, map_location=map_location,
@@ -149,15 +149,20 @@ def load_checkpoint_file(filename: str,
                 'cankd.compat.allow_checkpoint_globals([...]) before '
                 'loading.') from error
         problem = checkpoint_problem(filename) or (
-            f'cannot be unpickled ({_torch_reason(error)})')
-        raise _bad_file_error(filename, problem) from error
+            f'is {description} that cannot be unpickled '
+            f'({_torch_reason(error)})')
+        # from None: torch's message advises turning weights_only off.
+        raise _bad_file_error(filename, problem) from None
     except Exception as error:
         problem = checkpoint_problem(filename)
+        if problem is None and description == 'a pickle file':
+            problem = (f'is {description} that torch.load cannot read '
+                       f'({_torch_reason(error)})')
         if problem is None:
             # The file is sound: the error is about something else (e.g. a
             # map_location this machine cannot honour).
             raise
-        raise _bad_file_error(filename, problem) from error
+        raise _bad_file_error(filename, problem) from None
 
 
 def _torch_reason(error: Exception) -> str:
@@ -165,7 +170,7 @@ def _torch_reason(error: Exception) -> str:
     ``weights_only`` off (unsafe, and wrong for a file that is no
     checkpoint)."""
     text = str(error)
-    match = re.search(r'WeightsUnpickler error: ([^\n]*)', text)
+    match = re.search(r'WeightsUnpickler error:\s*([^\n]+)', text)
     if match:
         return match.group(1).strip()
     lines = text.strip().splitlines()
@@ -177,7 +182,7 @@ def _torch_reason(error: Exception) -> str:
 def _bad_file_error(filename: str, problem: str) -> CorruptCheckpointError:
     """The error for a file that is not a loadable checkpoint: what it is,
     and what to do."""
-    if 'truncated' in problem or 'corrupt' in problem:
+    if problem.startswith(('is a truncated', 'is a corrupt')):
         fix = ('It was cut off or damaged (an interrupted download, copy or '
                'save): download or save it again.')
         good = newest_good_checkpoint(

@@ -56,7 +56,9 @@ def describe_file(path: str) -> str:
     if head.startswith(_LEGACY_TORCH_PREFIXES):
         return 'a PyTorch checkpoint (legacy format)'
     if head.startswith(b'\x80'):
-        return 'a pickle file (not written by torch.save)'
+        # torch.save's legacy format with another pickle protocol looks the
+        # same: only torch.load can tell.
+        return 'a pickle file'
     for magic, kind in _IMAGE_MAGICS + _OTHER_MAGICS:
         if head.startswith(magic):
             return kind
@@ -104,6 +106,12 @@ def is_torch_checkpoint(description: str) -> bool:
     return description.startswith('a PyTorch checkpoint')
 
 
+def may_be_checkpoint(description: str) -> bool:
+    """Whether a file :func:`describe_file` describes so is worth handing to
+    :func:`torch.load` (a checkpoint, or a pickle that may be one)."""
+    return is_torch_checkpoint(description) or description == 'a pickle file'
+
+
 def checkpoint_problem(path: str) -> Optional[str]:
     """Why ``path`` cannot be loaded as a checkpoint, or None if it can.
 
@@ -120,9 +128,10 @@ def checkpoint_problem(path: str) -> Optional[str]:
     if not osp.isfile(path):
         return 'does not exist'
     description = describe_file(path)
-    if not is_torch_checkpoint(description):
+    if not may_be_checkpoint(description):
         return f'is {description}'
-    if 'legacy' in description:
+    if not description.endswith('PyTorch checkpoint'):
+        # Legacy format or a pickle: no checksums to verify.
         return None
     try:
         with zipfile.ZipFile(path) as archive:
