@@ -9,7 +9,8 @@
 # TORCH_ELASTIC_SHUTDOWN_TIMEOUT seconds (10 here, torch's default is 30:
 # checkpoints are written atomically, so a kill loses nothing saved). If
 # torchrun itself is killed, the workers die with it (cankd sets their
-# parent-death signal).
+# parent-death signal). When a rank gives up on a stalled peer, cankd ends
+# the job's other local workers itself (docs/fault_tolerance.md).
 set -euo pipefail
 NPROC=$1
 SCRIPT=$2

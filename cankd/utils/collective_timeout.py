@@ -6,13 +6,19 @@ When one rank stalls (stopped, swapping, stuck on I/O), the others wait in
 their next all-reduce or barrier until ``env_cfg.dist_cfg.timeout`` and then
 fail with a backend message such as ``Timed out waiting 60000ms for recv
 operation to complete``. :func:`explain_collective_timeout` turns that into
-an error naming the rank, the timeout and what to do.
+an error naming the rank, the timeout and what to do, and ends the job's
+other workers on this machine at once (see
+:mod:`cankd.utils.local_workers`).
 """
 import contextlib
 import datetime
+import logging
 from typing import Iterator, Optional
 
 import torch.distributed as dist
+from mmengine.logging import print_log
+
+from .local_workers import kill_local_peers
 
 _TIMEOUT_MARKERS = ('timed out', 'timeout')
 
@@ -63,7 +69,8 @@ def timeout_message(timeout: Optional[datetime.timedelta]) -> str:
 def explain_collective_timeout(
         timeout: Optional[datetime.timedelta]) -> Iterator[None]:
     """Re-raise a collective timeout in the block as
-    :class:`CollectiveTimeoutError` with :func:`timeout_message`.
+    :class:`CollectiveTimeoutError` with :func:`timeout_message`, after
+    stopping the job's other workers on this machine.
 
     Args:
         timeout (datetime.timedelta | None): The process group's timeout.
@@ -74,4 +81,9 @@ def explain_collective_timeout(
         if not (dist.is_available() and dist.is_initialized()
                 and is_collective_timeout(error)):
             raise
-        raise CollectiveTimeoutError(timeout_message(timeout)) from error
+        message = timeout_message(timeout)
+        print_log(message, logger='current', level=logging.ERROR)
+        # The job cannot go on; a stalled worker would otherwise hold it
+        # for torchrun's 30 s shutdown grace.
+        kill_local_peers()
+        raise CollectiveTimeoutError(message) from error

@@ -70,6 +70,7 @@ GLOO_TIMEOUT = ('[../third_party/gloo/gloo/transport/tcp/unbound_buffer.cc:78]'
 
 
 def test_a_collective_timeout_names_the_rank_and_the_timeout(monkeypatch):
+    monkeypatch.delenv('TORCHELASTIC_RUN_ID', raising=False)  # no peers
     monkeypatch.setattr(dist, 'is_initialized', lambda: True)
     monkeypatch.setattr(dist, 'get_rank', lambda: 0)
     monkeypatch.setattr(dist, 'get_world_size', lambda: 2)

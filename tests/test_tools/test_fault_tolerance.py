@@ -101,7 +101,6 @@ class Job:
 
     @property
     def output(self) -> str:
-        self._log.flush()
         return self.log_path.read_text()
 
     def workers(self) -> Dict[int, int]:
@@ -251,8 +250,9 @@ def test_stalled_worker_ends_the_job_within_the_timeout(tmp_path):
     assert job.proc.returncode != 0
     assert f'Rank 0 of 2 waited {timeout} s (env_cfg.dist_cfg.timeout) for ' \
            'rank 1' in out, out[-4000:]
-    # The timeout, then the launcher's grace period for stopping workers.
-    assert took < timeout + 30, took
+    # The timeout, then seconds to tear the job down (torchrun alone would
+    # wait 30 s more for the stopped worker).
+    assert took < timeout + 15, took
 
 
 @pytest.mark.parametrize('sig', ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGKILL'])
