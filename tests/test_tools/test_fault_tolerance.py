@@ -194,9 +194,9 @@ def _new_checkpoint_being_written(job: Job) -> None:
 
 
 def _old_checkpoint_removed(job: Job) -> None:
-    job.wait_for(lambda: (job.work_dir / 'iter_4.pth').is_file() and
-                 not (job.work_dir / 'iter_2.pth').exists(),
-                 'removal of iter_2.pth')
+    old = job.work_dir / 'iter_2.pth'
+    job.wait_for(old.is_file, 'checkpoint at iteration 2')
+    job.wait_for(lambda: not old.exists(), 'removal of iter_2.pth')
 
 
 # (moment to kill at, checkpoint the resumed run must start from)
