@@ -10,7 +10,8 @@ killed while ``last_checkpoint`` is rewritten leaves it empty. This shim
 
 * defers the hook's removals until the new checkpoint and
   ``last_checkpoint`` are on disk (a failed save removes nothing);
-* writes ``last_checkpoint`` through :class:`~cankd.utils.atomic_io.AtomicTextFile`;
+* writes ``last_checkpoint`` through
+  :class:`~cankd.utils.atomic_io.AtomicTextFile`;
 * deletes the temporary files an earlier, killed save left behind once a
   save has completed.
 """

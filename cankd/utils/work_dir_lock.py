@@ -119,7 +119,8 @@ class WorkDirLock:
                 # to train unprotected than not at all.
                 print_log(f'Cannot lock {error.filename or "the work dir"} '
                           '(no lock support); not protected against a '
-                          'second job.', logger='current', level=logging.WARNING)
+                          'second job.', logger='current',
+                          level=logging.WARNING)
                 return True
             raise
         return True
