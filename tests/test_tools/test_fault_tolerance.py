@@ -180,17 +180,24 @@ def reference(tmp_path_factory) -> dict:
     return _final_state(work_dir)
 
 
+def _iter_4_saved(job: Job) -> None:
+    record = job.work_dir / 'last_checkpoint'
+    job.wait_for(lambda: record.is_file() and record.read_text().endswith(
+        'iter_4.pth'), 'checkpoint at iteration 4', poll=0.01)
+
+
 def _during_training(job: Job) -> None:
     # iter_4 is saved and named in last_checkpoint: kill mid-iteration 5/6.
-    job.wait_for(lambda: (job.work_dir / 'last_checkpoint').is_file() and
-                 (job.work_dir / 'last_checkpoint').read_text().endswith(
-                     'iter_4.pth'), 'checkpoint at iteration 4')
+    _iter_4_saved(job)
     time.sleep(0.2)
 
 
 def _new_checkpoint_being_written(job: Job) -> None:
+    _iter_4_saved(job)
+    # Writing and fsyncing 32 MB takes milliseconds: poll without pausing
+    # for the 0.6 s until the save of iteration 6 starts.
     job.wait_for(lambda: bool(_temp_files(job.work_dir, 'iter_6.pth')),
-                 'temporary file of iter_6.pth')
+                 'temporary file of iter_6.pth', poll=0)
 
 
 def _old_checkpoint_removed(job: Job) -> None:
@@ -219,6 +226,8 @@ def test_killed_job_resumes_to_the_same_weights(moment, reference,
     job.kill()
     left = sorted(p.name for p in work_dir.glob('*.pth'))
     assert resumed_from in left, left
+    if moment == 'new_checkpoint_being_written':  # killed mid-write indeed
+        assert _temp_files(work_dir, 'iter_6.pth')
 
     out = Job(work_dir, resume=True).finish()
 
