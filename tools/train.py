@@ -8,6 +8,7 @@ import argparse
 
 import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
 from cankd.utils.runner_args import add_runner_args, load_runner_config
+from cankd.utils.training_job import training_job
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -58,7 +59,9 @@ def main() -> None:
     args = parse_args()
     cfg = load_runner_config(args)
     apply_train_args(cfg, args)
-    Runner.from_cfg(cfg).train()
+    # One job per work dir; a stalled rank ends the job with an explanation.
+    with training_job(cfg):
+        Runner.from_cfg(cfg).train()
 
 
 if __name__ == '__main__':

@@ -3,12 +3,14 @@
 it is needed, is idempotent, and is applied by ``import cankd``."""
 from .atomic_checkpoint import patch_atomic_checkpoint_writes
 from .cfg_path_overrides import patch_cfg_path_overrides
+from .checkpoint_hook import patch_checkpoint_hook
 from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                          allow_checkpoint_globals, load_checkpoint_file,
                          mmengine_safe_globals, patch_checkpoint_loading)
 from .mmrazor_recorders import patch_mmrazor_recorders
 from .mmrazor_quantization import (MMRazorQuantizationUnavailable,
                                    is_stubbed, patch_mmrazor_quantization)
+from .resume import patch_resume_lookup
 from .torchvision_ops import patch_torchvision_ops, torchvision_has_ops
 
 
@@ -21,11 +23,14 @@ def apply_all() -> None:
     patch_mmrazor_recorders()
     patch_checkpoint_loading()
     patch_atomic_checkpoint_writes()
+    patch_checkpoint_hook()
+    patch_resume_lookup()
 
 
 __all__ = [
     'apply_all', 'patch_atomic_checkpoint_writes', 'patch_cfg_path_overrides',
     'patch_torchvision_ops', 'torchvision_has_ops', 'patch_mmrazor_recorders',
+    'patch_checkpoint_hook', 'patch_resume_lookup',
     'patch_mmrazor_quantization', 'is_stubbed',
     'MMRazorQuantizationUnavailable', 'patch_checkpoint_loading',
     'load_checkpoint_file', 'allow_checkpoint_globals',

@@ -18,10 +18,14 @@ restores, so cankd stops writing them instead.
 import importlib
 import os.path as osp
 import pickle
-import zipfile
+import re
 from typing import Any, Iterable, List, Optional, Tuple
 
 import torch
+
+from ..utils.checkpoint_files import (checkpoint_problem, describe_file,
+                                      may_be_checkpoint,
+                                      newest_good_checkpoint)
 
 # (where the object lives now, the names it may be pickled under). numpy 2
 # moved ``numpy.core`` to ``numpy._core``; checkpoints from either remain
@@ -107,13 +111,21 @@ def load_checkpoint_file(filename: str,
     Raises:
         FileNotFoundError: The file does not exist.
         UnsafeCheckpointError: The file holds globals outside the allow-list.
-        CorruptCheckpointError: The file is truncated or not a checkpoint.
+        CorruptCheckpointError: The file is not a loadable checkpoint: the
+            message says what it is (text, an image, JSON, a cut-off zip...),
+            and for a damaged one, the newest complete checkpoint beside it.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(
             f'Checkpoint {filename} does not exist. Check the path given to '
             'teacher_ckpt, load_from, --resume or --checkpoint.')
+    # A text file, an image or a cut-off download makes torch.load fail with
+    # IndexError, KeyError or advice to turn weights_only off: say instead
+    # what the file is.
+    description = describe_file(filename)
+    if not may_be_checkpoint(description):
+        raise _bad_file_error(filename, f'is {description}')
     try:
         return torch.load(filename, map_location=map_location,
                           weights_only=True)
@@ -136,13 +148,53 @@ def load_checkpoint_file(filename: str,
                 'If you trust this file, allow them with '
                 'cankd.compat.allow_checkpoint_globals([...]) before '
                 'loading.') from error
-        raise CorruptCheckpointError(
-            f'Checkpoint {filename} cannot be unpickled ({error}).') from error
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as error:
-        raise CorruptCheckpointError(
-            f'Checkpoint {filename} is truncated or not a PyTorch checkpoint '
-            f'({type(error).__name__}: {error}). Re-download or re-save '
-            'it.') from error
+        problem = checkpoint_problem(filename) or (
+            f'is {description} that cannot be unpickled '
+            f'({_torch_reason(error)})')
+        # from None: torch's message advises turning weights_only off.
+        raise _bad_file_error(filename, problem) from None
+    except Exception as error:
+        problem = checkpoint_problem(filename)
+        if problem is None and description == 'a pickle file':
+            problem = (f'is {description} that torch.load cannot read '
+                       f'({_torch_reason(error)})')
+        if problem is None:
+            # The file is sound: the error is about something else (e.g. a
+            # map_location this machine cannot honour).
+            raise
+        raise _bad_file_error(filename, problem) from None
+
+
+def _torch_reason(error: Exception) -> str:
+    """The gist of a torch.load error, without torch's advice to turn
+    ``weights_only`` off (unsafe, and wrong for a file that is no
+    checkpoint)."""
+    text = str(error)
+    match = re.search(r'WeightsUnpickler error:\s*([^\n]+)', text)
+    if match:
+        return match.group(1).strip()
+    lines = text.strip().splitlines()
+    if not lines or 'weights_only' in lines[0]:
+        return type(error).__name__
+    return lines[0]
+
+
+def _bad_file_error(filename: str, problem: str) -> CorruptCheckpointError:
+    """The error for a file that is not a loadable checkpoint: what it is,
+    and what to do."""
+    if problem.startswith(('is a truncated', 'is a corrupt')):
+        fix = ('It was cut off or damaged (an interrupted download, copy or '
+               'save): download or save it again.')
+        good = newest_good_checkpoint(
+            osp.dirname(osp.abspath(filename)), exclude=[filename])
+        if good is not None:
+            fix += (f' The newest complete checkpoint beside it is {good}: '
+                    f'e.g. --resume {good}.')
+    else:
+        fix = ('Give teacher_ckpt, load_from, --resume or --checkpoint the '
+               '.pth file written by torch.save or by the training Runner.')
+    return CorruptCheckpointError(
+        f'Checkpoint {filename} cannot be loaded: it {problem}. {fix}')
 
 
 def _unsafe_globals(filename: str) -> List[str]:

@@ -6,7 +6,14 @@ model in DDP with ``device_ids=[LOCAL_RANK]``; both fail on a machine
 without CUDA. Initialising the ``gloo`` process group before the Runner
 makes mmengine skip its own initialisation, and ``device_ids=None`` lets DDP
 run on CPU. On CUDA machines nothing changes (NCCL, one GPU per process).
+
+The config's ``env_cfg.dist_cfg.timeout`` (seconds, as mmengine reads it for
+NCCL) is passed to ``gloo`` too: without it a stalled rank holds the others
+for torch's default of 30 minutes.
 """
+import datetime
+from typing import Optional
+
 import torch
 import torch.distributed as dist
 from mmengine.config import Config
@@ -23,6 +30,28 @@ def needs_cpu_distributed(launcher: str) -> bool:
         bool: True for a distributed launcher on a machine without CUDA.
     """
     return launcher != 'none' and not torch.cuda.is_available()
+
+
+def dist_timeout(cfg: Config) -> Optional[datetime.timedelta]:
+    """The timeout of collective operations the config asks for.
+
+    Args:
+        cfg (Config): A config; ``env_cfg.dist_cfg.timeout`` is in seconds
+            (mmengine's convention), a ``timedelta`` is accepted too.
+
+    Returns:
+        datetime.timedelta | None: None when the config sets none (torch's
+        default applies).
+    """
+    timeout = ((cfg.get('env_cfg') or {}).get('dist_cfg') or {}).get('timeout')
+    if timeout is None or isinstance(timeout, datetime.timedelta):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or timeout <= 0:
+        raise ValueError(
+            'env_cfg.dist_cfg.timeout must be a positive number of seconds, '
+            f'got {timeout!r}.')
+    return datetime.timedelta(seconds=timeout)
 
 
 def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
@@ -46,7 +75,9 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
             'training runs with torchrun (--launcher pytorch), e.g. '
             'tools/dist_train.sh CONFIG 2.')
     if not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
+        timeout = dist_timeout(cfg)
+        kwargs = {} if timeout is None else dict(timeout=timeout)
+        dist.init_process_group(backend='gloo', **kwargs)
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel',
         broadcast_buffers=False,
@@ -55,7 +86,10 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     cfg.model_wrapper_cfg = wrapper
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     if dist.get_rank() == 0:
+        timeout = dist_timeout(cfg)
         print_log(
             'No CUDA: distributed training on CPU with gloo, world size '
-            f'{dist.get_world_size()}.', logger='current')
+            f'{dist.get_world_size()}, collective timeout '
+            f'{"torch default" if timeout is None else timeout}.',
+            logger='current')
     return True

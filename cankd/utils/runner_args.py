@@ -29,7 +29,9 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 def load_runner_config(args: argparse.Namespace) -> Config:
     """Load ``args.config`` and apply the shared options.
 
-    Without CUDA, a distributed launch is set up for CPU and ``gloo``.
+    Without CUDA, a distributed launch is set up for CPU and ``gloo``. A
+    worker started by ``torchrun`` ends when ``torchrun`` ends, even if it
+    is killed outright.
 
     Args:
         args (argparse.Namespace): Parsed options of :func:`add_runner_args`
@@ -39,6 +41,9 @@ def load_runner_config(args: argparse.Namespace) -> Config:
         Config: The config for ``Runner.from_cfg``.
     """
     from ..compat.distributed import setup_cpu_distributed
+    from .parent_death import exit_with_parent
+    if args.launcher == 'pytorch' and 'TORCHELASTIC_RUN_ID' in os.environ:
+        exit_with_parent()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher

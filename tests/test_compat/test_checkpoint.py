@@ -159,8 +159,77 @@ def test_truncated_checkpoint_is_reported_as_corrupt(runner_checkpoint,
     truncated = tmp_path / 'truncated.pth'
     truncated.write_bytes(open(ckpt, 'rb').read()[:200])
     with pytest.raises(compat.CorruptCheckpointError,
-                       match='truncated or not a PyTorch checkpoint'):
+                       match=r'truncated\.pth cannot be loaded: it is a '
+                       r'truncated PyTorch checkpoint'):
         load_checkpoint(ToyModel(), str(truncated))
+
+
+def test_truncated_checkpoint_names_the_newest_good_one_beside_it(
+        runner_checkpoint, tmp_path):
+    _, ckpt = runner_checkpoint
+    data = open(ckpt, 'rb').read()
+    (tmp_path / 'iter_2.pth').write_bytes(data)
+    (tmp_path / 'iter_4.pth').write_bytes(data[:len(data) // 2])
+    with pytest.raises(compat.CorruptCheckpointError) as error:
+        compat.load_checkpoint_file(str(tmp_path / 'iter_4.pth'))
+    assert (f'The newest complete checkpoint beside it is '
+            f'{tmp_path / "iter_2.pth"}: e.g. --resume '
+            f'{tmp_path / "iter_2.pth"}') in str(error.value)
+
+
+def _zip_without_checkpoint(path):
+    import zipfile
+    with zipfile.ZipFile(path, 'w') as archive:
+        archive.writestr('model.onnx', b'onnx')
+
+
+# (file content or a function writing it, what the error must say it is)
+NOT_CHECKPOINTS = {
+    'notes.txt': (b'teacher checkpoint: see the wiki\n',
+                  "a text file (starting with 'teacher checkpoint"),
+    'preview.png': (b'\x89PNG\r\n\x1a\n' + bytes(64), 'a PNG image'),
+    'photo.jpg': (b'\xff\xd8\xff\xe0' + bytes(64), 'a JPEG image'),
+    'metrics.json': (b'{"coco/bbox_mAP": 0.4}', 'a JSON file'),
+    'download.pth': (b'<!DOCTYPE html><html><body>Sign in</body></html>',
+                     'an HTML page'),
+    'lfs.pth': (b'version https://git-lfs.github.com/spec/v1\noid sha256:0\n',
+                'a Git LFS pointer'),
+    'empty.pth': (b'', 'an empty file'),
+    'model.zip': (_zip_without_checkpoint,
+                  'a zip archive that is not a PyTorch checkpoint'),
+}
+
+
+@pytest.mark.parametrize('name', list(NOT_CHECKPOINTS))
+def test_a_file_that_is_no_checkpoint_is_named_and_described(tmp_path, name):
+    content, looks_like = NOT_CHECKPOINTS[name]
+    path = tmp_path / name
+    if callable(content):
+        content(path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(compat.CorruptCheckpointError) as error:
+        # What teacher_ckpt, load_from and --resume go through.
+        load_checkpoint(ToyModel(), str(path))
+    message = str(error.value)
+    assert f'Checkpoint {path} cannot be loaded: it is {looks_like}' in message
+    assert 'teacher_ckpt, load_from, --resume' in message
+    # Turning the safety check off is never the advice.
+    assert 'weights_only' not in message
+
+
+def test_a_foreign_pickle_is_not_answered_with_weights_only_advice(tmp_path):
+    import pickle
+    path = tmp_path / 'legacy.pkl'
+    path.write_bytes(pickle.dumps({'weights': [1.0, 2.0]}, protocol=2))
+    with pytest.raises(compat.CorruptCheckpointError) as error:
+        compat.load_checkpoint_file(str(path))
+    assert f'{path} cannot be loaded: it is a pickle file that' in str(
+        error.value)
+    assert 'weights_only' not in str(error.value)
+    # torch's own message (with that advice) is not chained into the
+    # traceback either.
+    assert error.value.__suppress_context__
 
 
 def test_missing_checkpoint_names_the_path_and_where_it_came_from(tmp_path):

@@ -7,7 +7,8 @@ import pytest
 import torch
 from mmengine.fileio.backends.local_backend import LocalBackend
 
-from cankd.utils import atomic_torch_save, atomic_write
+from cankd.utils import (AtomicTextFile, atomic_torch_save, atomic_write,
+                         remove_stale_temp_files, stale_temp_files)
 
 
 def test_atomic_write_replaces_the_file(tmp_path):
@@ -43,3 +44,42 @@ def test_mmengine_local_writes_go_through_atomic_write(tmp_path, monkeypatch):
         str(tmp_path / 'iter_1.pth'),
         str(tmp_path / 'last_checkpoint')
     ]
+
+
+def test_the_rename_is_made_durable(tmp_path, monkeypatch):
+    synced = []
+    fsync = os.fsync
+
+    def record(fd):
+        synced.append(os.path.realpath(f'/proc/self/fd/{fd}'))
+        fsync(fd)
+
+    monkeypatch.setattr(os, 'fsync', record)
+    atomic_write(b'weights', str(tmp_path / 'iter_2.pth'))
+    # First the temporary file's data, then the folder holding the rename.
+    assert synced[0].startswith(str(tmp_path / '.iter_2.pth.'))
+    assert synced[-1] == str(tmp_path)
+
+
+def test_atomic_text_file_replaces_on_success_only(tmp_path):
+    path = tmp_path / 'last_checkpoint'
+    with AtomicTextFile(str(path)) as f:
+        f.write('iter_2.pth')
+    with pytest.raises(RuntimeError):
+        with AtomicTextFile(str(path)) as f:
+            f.write('iter_4')
+            raise RuntimeError('killed')
+    assert path.read_text() == 'iter_2.pth'
+    assert os.listdir(tmp_path) == ['last_checkpoint']
+
+
+def test_stale_temp_files_are_found_by_target(tmp_path):
+    names = ['.iter_6.pth.x1y2z3.tmp', '.last_checkpoint.q9w8e7.tmp',
+             '.results.json.abc123.tmp', 'iter_4.pth']
+    for name in names:
+        (tmp_path / name).write_bytes(b'')
+    targets = ['*.pth', 'last_checkpoint']
+    expected = [str(tmp_path / n) for n in sorted(names[:2])]
+    assert stale_temp_files(str(tmp_path), targets) == expected
+    assert remove_stale_temp_files(str(tmp_path), targets) == expected
+    assert sorted(os.listdir(tmp_path)) == sorted(names[2:])

@@ -69,6 +69,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=100,
                     max_keep_ckpts=2),
     visualization=dict(type='SegVisualizationHook', draw=False))
-env_cfg = dict(cudnn_benchmark=False)
+# A rank that stops answering (stopped, swapping) ends a distributed job after
+# 5 minutes instead of torch's 30; saving and evaluating here take seconds.
+env_cfg = dict(cudnn_benchmark=False, dist_cfg=dict(timeout=300))
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(enable=False, base_batch_size=4)

@@ -81,6 +81,9 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=200,
                     max_keep_ckpts=2))
+# A rank that stops answering (stopped, swapping) ends a distributed job after
+# 5 minutes instead of torch's 30; saving and evaluating here take seconds.
+env_cfg = dict(dist_cfg=dict(timeout=300))
 log_processor = dict(by_epoch=False)
 auto_scale_lr = dict(enable=False, base_batch_size=16)
 randomness = dict(seed=0)
