@@ -5,6 +5,8 @@ from .atomic_checkpoint import patch_atomic_checkpoint_writes
 from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                          allow_checkpoint_globals, load_checkpoint_file,
                          mmengine_safe_globals, patch_checkpoint_loading)
+from .distillation_checkpoint import (DistillationCheckpointError,
+                                      patch_distillation_checkpoint_guard)
 from .mmrazor_quantization import (MMRazorQuantizationUnavailable,
                                    is_stubbed, patch_mmrazor_quantization)
 
@@ -14,6 +16,7 @@ def apply_all() -> None:
     patch_mmrazor_quantization()
     patch_checkpoint_loading()
     patch_atomic_checkpoint_writes()
+    patch_distillation_checkpoint_guard()
 
 
 __all__ = [
@@ -21,5 +24,6 @@ __all__ = [
     'patch_mmrazor_quantization', 'is_stubbed',
     'MMRazorQuantizationUnavailable', 'patch_checkpoint_loading',
     'load_checkpoint_file', 'allow_checkpoint_globals',
-    'mmengine_safe_globals', 'UnsafeCheckpointError', 'CorruptCheckpointError'
+    'mmengine_safe_globals', 'UnsafeCheckpointError', 'CorruptCheckpointError',
+    'patch_distillation_checkpoint_guard', 'DistillationCheckpointError'
 ]

@@ -115,8 +115,8 @@ def load_checkpoint_file(filename: str,
             f'Checkpoint {filename} does not exist. Check the path given to '
             'teacher_ckpt, load_from, --resume or --checkpoint.')
     try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
+        checkpoint = torch.load(filename, map_location=map_location,
+                                weights_only=True)
     except pickle.UnpicklingError as error:
         unsafe = _unsafe_globals(filename)
         if unsafe == ['builtins.getattr']:
@@ -143,6 +143,10 @@ def load_checkpoint_file(filename: str,
             f'Checkpoint {filename} is truncated or not a PyTorch checkpoint '
             f'({type(error).__name__}: {error}). Re-download or re-save '
             'it.') from error
+    # Lets the distillation-checkpoint guard name this file in its error.
+    from .distillation_checkpoint import note_checkpoint_source
+    note_checkpoint_source(checkpoint, filename)
+    return checkpoint
 
 
 def _unsafe_globals(filename: str) -> List[str]:
