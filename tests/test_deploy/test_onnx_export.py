@@ -93,11 +93,23 @@ def test_segmentation_student_dynamic_export_matches_pytorch(tmp_path):
     dims, domains, _ = graph_facts(export.onnx_file)
     assert dims == ['batch', 3, 'height', 'width'] and domains <= {''}
 
-    report = compare_outputs(export, build_deploy_models(export, checkpoint),
-                             images)
+    models = build_deploy_models(export, checkpoint)
+    report = compare_outputs(export, models, images)
     assert report.ok, report
     assert report.max_abs['logit'] < 1e-3
     assert report.counts['pixels'] == 128 * 160 + 96 * 128
+
+    # The batch is dynamic too: onnxruntime alone, two images at once.
+    import onnxruntime
+    batch = np.random.default_rng(0).standard_normal(
+        (2, 3, 64, 96)).astype(np.float32)
+    logits, = onnxruntime.InferenceSession(export.onnx_file).run(
+        None, dict(input=batch))
+    with torch.no_grad():
+        expected = models.pytorch.encode_decode(
+            torch.from_numpy(batch), [dict(img_shape=(64, 96))] * 2)
+    assert logits.shape == (2, 19, 64, 96)
+    assert np.abs(logits - expected.numpy()).max() < 1e-3
 
 
 def test_export_tool_evaluates_both_with_the_demo_test_batch_of_8(
