@@ -73,11 +73,18 @@ def test_detection_student_static_export_matches_pytorch(tmp_path):
     # Standard ONNX ops only (NMS included): no mmdeploy custom op library.
     assert dims == [1, 3, 128, 128] and domains <= {''} and opset == 11
 
-    report = compare_outputs(export, build_deploy_models(export, checkpoint),
-                             images)
+    models = build_deploy_models(export, checkpoint)
+    report = compare_outputs(export, models, images)
     assert report.ok, report
     assert report.counts['pytorch'] > 0
     assert report.max_abs['score'] < 1e-4 and report.max_abs['box'] < 1e-2
+
+    # Beyond a tolerance, the report says what differs (the tool exits 1).
+    strict = compare_outputs(export, models, images[:1],
+                             atol=dict(score=-1.0, box=-1.0))
+    assert not strict.ok
+    assert [f.split('|')[1] for f in strict.failures] == [
+        'delta score', 'delta box']
 
 
 def test_segmentation_student_dynamic_export_matches_pytorch(tmp_path):
