@@ -18,8 +18,10 @@ class ParityReport(NamedTuple):
     Attributes:
         max_abs (Dict[str, float]): max |delta| per output: ``score`` and
             ``box`` (pixels) for a detector, ``logit`` for a segmentor.
-        counts (Dict[str, int]): Detections (``pytorch``, ``onnxruntime``)
-            or differing argmax pixels (``pixels_differing``, ``pixels``).
+        counts (Dict[str, int]): Detections (``pytorch``, ``onnxruntime``,
+            and ``mmdet``: the plain PyTorch model's, see
+            :func:`compare_outputs`) or differing argmax pixels
+            (``pixels_differing``, ``pixels``).
         failures (List[str]): What exceeded its tolerance; empty when the
             two agree.
     """
@@ -38,11 +40,21 @@ def compare_outputs(export: OnnxExport,
                     atol: Dict[str, float] = DEFAULT_ATOL) -> ParityReport:
     """Run both models on ``images`` and compare their outputs.
 
-    Detectors: the scores (both sorted), and each onnxruntime box against
-    the nearest PyTorch box of the same label (L-inf, pixels of the original
-    image); the numbers of detections must match. Segmentors: the logits
-    (``N x classes x H x W`` at the input size) from the same preprocessed
-    input, and the argmax after both full pipelines.
+    Both run what was exported, on the same preprocessed input: onnxruntime
+    the ONNX graph, PyTorch the model under mmdeploy's rewriters (the graph
+    before tracing). Detectors: the ``dets`` scores (both sorted) and each
+    onnxruntime box against the nearest PyTorch box of the same label
+    (L-inf, input pixels); the numbers of detections must match.
+    Segmentors: the logits (``N x classes x H x W``), and the argmax after
+    both full pipelines.
+
+    mmdeploy's detection heads keep the ``nms_pre`` best *anchors* of a
+    level (all their classes) before NMS, where mmdet 3 keeps the
+    ``nms_pre`` best (anchor, class) pairs: when a level has more than
+    ``nms_pre`` pairs above ``score_thr``, the exported model keeps more
+    candidates than mmdet's PyTorch model. ``counts['mmdet']`` reports the
+    plain model's detections; the test-set metric of both
+    (:func:`cankd.deploy.evaluate_both`) measures what that changes.
 
     Args:
         export (OnnxExport): The export.
@@ -54,16 +66,15 @@ def compare_outputs(export: OnnxExport,
         ParityReport: The differences.
     """
     batches = image_inputs(export, models, images)
+    failures = []
     if codebase_of(export.model_cfg) == 'mmdet':
-        max_abs, counts = _compare_detections(models, batches)
-        failures = []
+        max_abs, counts = _compare_detections(export, models, batches)
         if counts['pytorch'] != counts['onnxruntime']:
             failures.append(
                 f'{counts["pytorch"]} detections in PyTorch, '
                 f'{counts["onnxruntime"]} in onnxruntime')
     else:
         max_abs, counts = _compare_segmentations(models, batches)
-        failures = []
     failures += [
         f'max |delta {name}| {value:.3g} > {atol[name]:.3g}'
         for name, value in max_abs.items() if value > atol[name]
@@ -71,28 +82,62 @@ def compare_outputs(export: OnnxExport,
     return ParityReport(max_abs, counts, failures)
 
 
+def deploy_forward(export: OnnxExport, model: torch.nn.Module,
+                   inputs: torch.Tensor, data_samples: list) -> tuple:
+    """The exported computation, run by PyTorch: ``model`` under mmdeploy's
+    rewriters, as ``torch2onnx`` traces it.
+
+    Args:
+        export (OnnxExport): The export (its deploy config).
+        model (nn.Module): The PyTorch model; not modified.
+        inputs (Tensor): Preprocessed images, ``N x 3 x H x W``.
+        data_samples (list): Their data samples.
+
+    Returns:
+        tuple: The graph's outputs, e.g. ``dets`` (``N x K x 5``) and
+        ``labels`` (``N x K``) of a detector.
+    """
+    from mmdeploy.core import RewriterContext, patch_model
+    from mmdeploy.utils import IR, get_backend
+    backend = get_backend(export.deploy_cfg).value
+    opset = export.deploy_cfg.onnx_config.opset_version
+    patched = patch_model(copy.deepcopy(model), cfg=export.deploy_cfg,
+                          backend=backend, ir=IR.ONNX)
+    with RewriterContext(cfg=export.deploy_cfg, backend=backend, ir=IR.ONNX,
+                         opset=opset), torch.no_grad():
+        return patched(inputs, data_samples, mode='predict')
+
+
 @torch.no_grad()
-def _compare_detections(models: DeployModels, batches: List[dict]):
+def _compare_detections(export: OnnxExport, models: DeployModels,
+                        batches: List[dict]):
     score = box = 0.0
-    counts = dict(pytorch=0, onnxruntime=0)
+    counts = dict(pytorch=0, onnxruntime=0, mmdet=0)
     for data in batches:
-        ref = models.pytorch.test_step(copy.deepcopy(data))[0].pred_instances
-        out = models.onnxruntime.test_step(
-            copy.deepcopy(data))[0].pred_instances
-        counts['pytorch'] += len(ref)
-        counts['onnxruntime'] += len(out)
-        n = min(len(ref), len(out))
-        if n == 0:
-            continue
-        ref_scores = ref.scores.sort(descending=True).values[:n]
-        out_scores = out.scores.sort(descending=True).values[:n]
-        score = max(score, (ref_scores - out_scores).abs().max().item())
-        # Equal scores may come out in either order: pair each box with the
-        # nearest one of the same label rather than by position.
-        distance = torch.cdist(out.bboxes.float(), ref.bboxes.float(),
-                               p=float('inf'))
-        distance[out.labels[:, None] != ref.labels[None, :]] = float('inf')
-        box = max(box, distance.min(dim=1).values.max().item())
+        batch = models.pytorch.data_preprocessor(copy.deepcopy(data), False)
+        inputs = batch['inputs']
+        ref_dets, ref_labels = deploy_forward(export, models.pytorch, inputs,
+                                              batch['data_samples'])
+        out = models.onnxruntime.wrapper(dict(input=inputs))
+        out_dets = out['dets'].to(ref_dets)
+        out_labels = out['labels'].to(ref_labels)
+        counts['mmdet'] += len(
+            models.pytorch.test_step(copy.deepcopy(data))[0].pred_instances)
+        for ref, ref_label, det, label in zip(ref_dets, ref_labels, out_dets,
+                                              out_labels):
+            counts['pytorch'] += len(ref)
+            counts['onnxruntime'] += len(det)
+            n = min(len(ref), len(det))
+            if n == 0:
+                continue
+            ref_scores = ref[:, 4].sort(descending=True).values[:n]
+            out_scores = det[:, 4].sort(descending=True).values[:n]
+            score = max(score, (ref_scores - out_scores).abs().max().item())
+            # Equal scores may come out in either order: pair each box with
+            # the nearest one of the same label rather than by position.
+            distance = torch.cdist(det[:, :4], ref[:, :4], p=float('inf'))
+            distance[label[:, None] != ref_label[None, :]] = float('inf')
+            box = max(box, distance.min(dim=1).values.max().item())
     return dict(score=score, box=box), counts
 
 
