@@ -91,8 +91,9 @@ def static_input_shape(model_cfg: Config, image: str,
     from mmdeploy.apis.utils import build_task_processor
     deploy_cfg = onnxruntime_deploy_config(model_cfg)
     task_processor = build_task_processor(model_cfg, deploy_cfg, device)
+    preprocessor = task_processor.build_data_preprocessor()
     _, inputs = task_processor.create_input(
-        image, None, data_preprocessor=task_processor.build_data_preprocessor())
+        image, None, data_preprocessor=preprocessor)
     height, width = inputs.shape[-2:]
     return int(width), int(height)
 

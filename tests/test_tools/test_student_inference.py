@@ -111,8 +111,8 @@ def test_mmseg_inferencer_needs_no_config_and_no_cankd(tmp_path):
         tmp_path,
         DEMO / 'cankd_pspnet-mnv2-d8_deeplabv3-r18-w16-d8_cityscapes-mini.py',
         classes)
-    facts = infer_without_cankd('seg', weights,
-                                DEMO / 'deeplabv3_r18-w16-d8_cityscapes-mini.py')
+    plain_config = DEMO / 'deeplabv3_r18-w16-d8_cityscapes-mini.py'
+    facts = infer_without_cankd('seg', weights, plain_config)
     assert facts == dict(model='EncoderDecoder', weights_loaded=True,
                          same_predictions=True,
                          predicted=facts['predicted'], classes=classes,
