@@ -34,7 +34,10 @@ setup(
     packages=find_packages(include=['cankd', 'cankd.*']),
     python_requires='>=3.8',
     install_requires=read_requirements('runtime'),
-    extras_require={'tests': read_requirements('tests')},
+    extras_require={
+        'tests': read_requirements('tests'),
+        'deploy': read_requirements('deploy')
+    },
     classifiers=[
         'License :: OSI Approved :: Apache Software License',
         'Programming Language :: Python :: 3',

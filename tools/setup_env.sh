@@ -57,8 +57,8 @@ else
   say "   mmcv built in $(( (SECONDS - start) / 60 )) min"
 fi
 
-say "3/4 OpenMMLab stack and test requirements"
-"${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/tests.txt
+say "3/4 OpenMMLab stack, deployment (mmdeploy, onnxruntime) and test requirements"
+"${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/deploy.txt -r requirements/tests.txt
 
 say "4/4 cankd (editable)"
 # setuptools warns at length about editable installs; keep it for failures.
@@ -67,6 +67,6 @@ if ! "${PIP[@]}" install -q --no-build-isolation --no-deps -e . 2>"$VENV/cankd-i
   exit 1
 fi
 
-"$VENV/bin/python" -c 'import cankd, mmcv.ops, mmdet, mmseg, mmrazor.models; print("cankd", cankd.__version__, "ready")'
+"$VENV/bin/python" -c 'import cankd, mmcv.ops, mmdet, mmseg, mmrazor.models, mmdeploy, onnxruntime; print("cankd", cankd.__version__, "ready")'
 rm -f "$VENV"/.cankd-setup-*
 touch "$STAMP"

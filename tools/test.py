@@ -1,6 +1,8 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """Evaluate a checkpoint: a distillation checkpoint with its distillation
 config, or a converted student checkpoint with the student's config.
+A distillation checkpoint given with a plain config is refused (it would
+be evaluated with random weights), with the converter command to run.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE]
     bash tools/dist_test.sh CONFIG CHECKPOINT GPUS [same options]
@@ -10,6 +12,7 @@ import json
 import sys
 
 import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
+from cankd.compat import DistillationCheckpointError
 from cankd.utils import atomic_write
 from cankd.utils.runner_args import add_runner_args, load_runner_config
 from mmengine.runner import Runner
@@ -30,7 +33,10 @@ def main() -> None:
     cfg = load_runner_config(args)
     cfg.load_from = args.checkpoint
     runner = Runner.from_cfg(cfg)
-    metrics = runner.test()
+    try:
+        metrics = runner.test()
+    except DistillationCheckpointError as error:
+        sys.exit(f'ERROR: {error}')
     if not metrics:
         print('WARNING: the evaluator returned no metrics; a detector that '
               'predicts nothing above test_cfg.score_thr gets none.',

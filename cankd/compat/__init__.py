@@ -8,6 +8,8 @@ from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                          allow_checkpoint_globals, load_checkpoint_file,
                          mmengine_safe_globals, patch_checkpoint_loading)
 from .mmrazor_recorders import patch_mmrazor_recorders
+from .distillation_checkpoint import (DistillationCheckpointError,
+                                      patch_distillation_checkpoint_guard)
 from .mmrazor_quantization import (MMRazorQuantizationUnavailable,
                                    is_stubbed, patch_mmrazor_quantization)
 from .resume import patch_resume_lookup
@@ -25,14 +27,17 @@ def apply_all() -> None:
     patch_atomic_checkpoint_writes()
     patch_checkpoint_hook()
     patch_resume_lookup()
+    patch_distillation_checkpoint_guard()
 
 
 __all__ = [
     'apply_all', 'patch_atomic_checkpoint_writes', 'patch_cfg_path_overrides',
     'patch_torchvision_ops', 'torchvision_has_ops', 'patch_mmrazor_recorders',
     'patch_checkpoint_hook', 'patch_resume_lookup',
+    'patch_distillation_checkpoint_guard', 'DistillationCheckpointError',
     'patch_mmrazor_quantization', 'is_stubbed',
     'MMRazorQuantizationUnavailable', 'patch_checkpoint_loading',
     'load_checkpoint_file', 'allow_checkpoint_globals',
-    'mmengine_safe_globals', 'UnsafeCheckpointError', 'CorruptCheckpointError'
+    'mmengine_safe_globals', 'UnsafeCheckpointError', 'CorruptCheckpointError',
+    'patch_distillation_checkpoint_guard', 'DistillationCheckpointError'
 ]

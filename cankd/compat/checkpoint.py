@@ -127,8 +127,8 @@ def load_checkpoint_file(filename: str,
     if not may_be_checkpoint(description):
         raise _bad_file_error(filename, f'is {description}')
     try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
+        checkpoint = torch.load(filename, map_location=map_location,
+                                weights_only=True)
     except pickle.UnpicklingError as error:
         unsafe = _unsafe_globals(filename)
         if unsafe == ['builtins.getattr']:
@@ -136,10 +136,10 @@ def load_checkpoint_file(filename: str,
                 f'Refusing to load {filename}: it was saved by mmengine '
                 'without cankd, whose HistoryBuffer pickles methods through '
                 'builtins.getattr, and allowing getattr lets a crafted file '
-                'reach arbitrary code. If you trust this file, load it once '
-                'with torch.load(weights_only=False) and save its '
-                'state_dict, or call '
-                'cankd.compat.allow_checkpoint_globals([getattr]).') from error
+                'reach arbitrary code. Only if you trust this file, call '
+                'cankd.compat.allow_checkpoint_globals([getattr]) before '
+                'loading it; checkpoints written with cankd imported never '
+                'need this.') from error
         if unsafe:
             raise UnsafeCheckpointError(
                 f'Refusing to load {filename}: it holds globals outside '
@@ -163,6 +163,10 @@ def load_checkpoint_file(filename: str,
             # map_location this machine cannot honour).
             raise
         raise _bad_file_error(filename, problem) from None
+    # Lets the distillation-checkpoint guard name this file in its error.
+    from .distillation_checkpoint import note_checkpoint_source
+    note_checkpoint_source(checkpoint, filename)
+    return checkpoint
 
 
 def _torch_reason(error: Exception) -> str:

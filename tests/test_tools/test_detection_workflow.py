@@ -107,11 +107,16 @@ def test_resume_continues_to_the_requested_iteration(workflow, run_command):
 def test_converted_student_loads_strictly_and_is_evaluated(
         workflow, run_command):
     kd_ckpt = workflow['work_dir'] / 'iter_4.pth'
-    student_ckpt = workflow['folder'] / 'student.pth'
+    # MMRazor's form: --out-path is a folder, the file <stem>_student.pth.
     out = run_command(sys.executable,
                       'tools/model_converters/convert_kd_ckpt_to_student.py',
-                      str(kd_ckpt), '--out-path', str(student_ckpt))
+                      str(kd_ckpt), '--out-path', str(workflow['folder']))
     assert 'dropped' in out and 'teacher.* tensors' in out
+    student_ckpt = workflow['folder'] / 'iter_4_student.pth'
+    # A real Runner checkpoint: its meta now holds the student's config.
+    meta = torch.load(student_ckpt, weights_only=True)['meta']
+    assert Config.fromstring(meta['cfg'], '.py').model.type == 'RetinaNet'
+    assert 'custom_imports' not in meta['cfg']
 
     student = build_model_offline(Config.fromfile(workflow['student_cfg']))
     load_checkpoint(student, str(student_ckpt), strict=True)

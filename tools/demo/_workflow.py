@@ -1,6 +1,7 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """What the demos share: run the real tools in subprocesses, train a teacher
-once, train the CanKD and no-KD students alike, convert, evaluate.
+once, train the CanKD and no-KD students alike, convert, evaluate, export
+to ONNX.
 
 The demos import it as ``_workflow``: run them as scripts
 (``python tools/demo/<demo>.py``), which puts this folder on ``sys.path``.
@@ -98,9 +99,12 @@ def train_students(work: str, cankd_cfg: str, student_cfg: str, gpus: int,
     baseline_dir = osp.join(work, 'baseline')
     baseline_seconds = dist_train(student_cfg, baseline_dir, gpus, options)
     step('4. convert the distillation checkpoint to a student checkpoint')
-    converted = osp.join(work, 'student_cankd.pth')
+    kd_checkpoint = last_checkpoint(cankd_dir)
     run([PY, 'tools/model_converters/convert_kd_ckpt_to_student.py',
-         last_checkpoint(cankd_dir), '--out-path', converted])
+         kd_checkpoint, '--out-path', work + '/'])
+    # The converter's name for it, as MMRazor's: <stem>_student.pth.
+    converted = osp.join(
+        work, osp.splitext(osp.basename(kd_checkpoint))[0] + '_student.pth')
     return Students(cankd_dir, baseline_dir, cankd_seconds, baseline_seconds,
                     converted)
 
@@ -119,6 +123,21 @@ def evaluate_all(work: str, teacher_name: str, teacher_cfg: str,
     }
 
 
+def export_onnx(work: str, student_cfg: str, checkpoint: str,
+                dynamic: bool = False) -> dict:
+    """``tools/deployment/export_onnx.py --eval``: the ONNX model of the
+    student, its parity with PyTorch and the test-set metrics of both.
+
+    Returns:
+        dict: The tool's ``export_report.json``.
+    """
+    out = osp.join(work, 'onnx')
+    run([PY, 'tools/deployment/export_onnx.py', student_cfg, checkpoint,
+         '--out', out, '--eval', *(['--dynamic'] if dynamic else [])])
+    with open(osp.join(out, 'export_report.json')) as f:
+        return json.load(f)
+
+
 def print_table(results: Dict[str, dict], metrics: Dict[str, str],
                 seconds: Dict[str, Optional[float]], digits: int) -> None:
     """A markdown table: one row per model, ``metrics`` maps a metric key
@@ -127,6 +146,9 @@ def print_table(results: Dict[str, dict], metrics: Dict[str, str],
     print('|---' * (len(metrics) + 2) + '|')
     for name, values in results.items():
         cells = [f'{values[key]:.{digits}f}' for key in metrics]
-        time_cell = ('cached' if seconds.get(name) is None else
-                     f'{seconds[name]:.0f} s')
+        if name not in seconds:
+            time_cell = '-'
+        else:
+            time_cell = ('cached' if seconds[name] is None else
+                         f'{seconds[name]:.0f} s')
         print(f'| {name} | ' + ' | '.join(cells) + f' | {time_cell} |')

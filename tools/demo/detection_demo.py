@@ -9,7 +9,9 @@
 4. converts the distillation checkpoint to a plain student checkpoint;
 5. evaluates teacher and students with ``tools/test.py`` (COCO bbox mAP);
 6. draws the distilled student's detections on validation mosaics, and 7.
-   the feature heatmaps of teacher, student and distilled student.
+   the feature heatmaps of teacher, student and distilled student;
+8. exports the CanKD student to ONNX (mmdeploy, static 128x128 input) and
+   evaluates it with onnxruntime beside PyTorch.
 
     python tools/demo/detection_demo.py [--work-dir work_dirs/demo] [--iters N]
 """
@@ -18,7 +20,7 @@ import os
 import os.path as osp
 from typing import List, Optional
 
-from _workflow import (PY, ROOT, cached_teacher, evaluate_all,
+from _workflow import (PY, ROOT, cached_teacher, evaluate_all, export_onnx,
                        last_checkpoint, print_table, run, step,
                        train_students)
 
@@ -84,12 +86,19 @@ def main() -> None:
          '--baseline-student', last_checkpoint(students.baseline_dir),
          '--teacher-checkpoint', osp.join(work, 'teacher.pth')])
 
+    step('8. export the CanKD student to ONNX and run it with onnxruntime')
+    onnx = export_onnx(work, STUDENT_CFG, students.converted)
+    results['student, CanKD, ONNX Runtime'] = onnx['metrics']['onnxruntime']
+
     print(f'\nStudents: {args.iters} iterations x {args.gpus} processes x 8 '
           'images, same seed and schedule; validation: 100 mosaics.')
     print_table(
         results, {'coco/bbox_mAP': 'bbox mAP', 'coco/bbox_mAP_50': 'mAP@50'},
         {teacher: teacher_seconds, 'student, no KD': students.baseline_seconds,
          'student, CanKD': students.cankd_seconds}, digits=3)
+    print(f'\nONNX ({onnx["onnx"]}): max |delta| vs PyTorch: score '
+          f'{onnx["max_abs"]["score"]:.1e}, box {onnx["max_abs"]["box"]:.1e} '
+          'px')
     print(f'\npictures: {picture}\n          {heatmaps}')
 
 

@@ -12,7 +12,9 @@ on a CPU.
    distillation, also in 2 processes, for comparison;
 4. converts the distillation checkpoint to a plain student checkpoint;
 5. evaluates teacher and students with ``tools/test.py`` (mIoU);
-6. draws the CanKD student's prediction on a street frame.
+6. draws the CanKD student's prediction on a street frame;
+7. exports the CanKD student to ONNX (mmdeploy, dynamic shape: the photos
+   have two sizes) and evaluates it with onnxruntime beside PyTorch.
 
 val is a copy of train: the numbers measure how well each model fits the
 six photos, not how it generalises.
@@ -27,7 +29,7 @@ import time
 from typing import List
 
 from _workflow import (PY, ROOT, cached_teacher, dist_train, evaluate_all,
-                       print_table, run, step, train_students)
+                       export_onnx, print_table, run, step, train_students)
 
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 TEACHER_CFG = osp.join(CONFIGS, 'pspnet_mobilenetv2-d8_cityscapes-mini.py')
@@ -79,6 +81,10 @@ def main() -> None:
     run([PY, 'tools/demo/draw_segmentation.py', STUDENT_CFG,
          students.converted, '--image', STREET_FRAME, '--out', picture])
 
+    step('7. export the CanKD student to ONNX and run it with onnxruntime')
+    onnx = export_onnx(work, STUDENT_CFG, students.converted, dynamic=True)
+    results['student, CanKD, ONNX Runtime'] = onnx['metrics']['onnxruntime']
+
     print(f'\nStudents (DeepLabV3 ResNet-18/16-d8, random init): '
           f'{args.iters} iterations x {args.gpus} processes x 2 crops of '
           '256x256, same seed and schedule. Evaluated on the 6 training '
@@ -90,6 +96,8 @@ def main() -> None:
     print(f'\npicture: {picture} (only car, truck and bus are labelled: '
           'the models never saw a background class and paint one of the '
           'three everywhere)')
+    print(f'ONNX ({onnx["onnx"]}): max |delta logit| vs PyTorch '
+          f'{onnx["max_abs"]["logit"]:.1e}')
     print(f'total: {time.time() - start:.0f} s')
 
 

@@ -1,0 +1,113 @@
+# Copyright (c) cankd contributors. All rights reserved.
+"""The plain config of the student of a distillation config.
+
+A converted student checkpoint carries this config in ``meta['cfg']``, so
+that it is used like any mmdet/mmseg checkpoint: ``DetInferencer(weights=
+...)`` and ``MMSegInferencer(None, weights=...)`` without a config, in an
+interpreter that never imports cankd. It holds the student model and what
+the student needs at test time (data, pipeline, evaluator, loops, runtime);
+no teacher, no distiller, no ``custom_imports`` of cankd.
+"""
+import copy
+from typing import Optional
+
+from mmengine.config import Config, ConfigDict
+
+# Top-level keys of a distillation config that a plain student needs at
+# test time. Everything else (the distiller, the teacher, training schedule
+# and optimiser, custom hooks of the distillation, custom_imports) belongs
+# to the distillation run. Variables such as data_root are already inlined
+# where they were used.
+STUDENT_TEST_KEYS = (
+    'default_scope', 'env_cfg', 'log_level', 'log_processor',
+    'default_hooks', 'visualizer', 'vis_backends', 'backend_args',
+    'test_pipeline', 'test_dataloader', 'test_evaluator', 'test_cfg',
+    'val_dataloader', 'val_evaluator', 'val_cfg', 'tta_model', 'tta_pipeline')
+
+# mmengine.hub.get_model's own arguments next to ``cfg_path``; not model keys.
+_GET_MODEL_ARGS = ('cfg_path', 'pretrained')
+
+# The loops a plain model runs instead of MMRazor's distillation loops
+# (which also evaluate the teacher).
+_PLAIN_LOOPS = dict(val_cfg='ValLoop', test_cfg='TestLoop')
+
+
+def resolve_student_model_cfg(architecture: dict) -> ConfigDict:
+    """The model config that a distiller builds as its student.
+
+    ``architecture`` is either a full model config (returned as is) or
+    ``dict(cfg_path='mmdet::...py', <keys>)``: the ``model`` of that config
+    (with its top-level ``data_preprocessor``, as
+    :func:`mmengine.hub.get_model` does), in the scope of its package, with
+    the extra keys merged over it by mmengine's config merge rules
+    (``_delete_=True`` replaces a dict).
+
+    Args:
+        architecture (dict): ``model.architecture`` of a distillation
+            config.
+
+    Returns:
+        ConfigDict: A plain model config, buildable by ``MODELS.build``.
+    """
+    architecture = copy.deepcopy(dict(architecture))
+    cfg_path = architecture.get('cfg_path')
+    if cfg_path is None:
+        return ConfigDict(architecture)
+    from mmengine.hub import get_config
+    overrides = {
+        key: value
+        for key, value in architecture.items() if key not in _GET_MODEL_ARGS
+    }
+    base = get_config(cfg_path)
+    model = ConfigDict(copy.deepcopy(base.model))
+    if 'data_preprocessor' in base:
+        model.data_preprocessor = copy.deepcopy(base.data_preprocessor)
+    # get_model builds in the scope of the package the config comes from.
+    model.setdefault('_scope_', cfg_path.split('::', 1)[0])
+    model.merge(overrides)
+    return model
+
+
+def student_config(distill_cfg: Config) -> Config:
+    """The plain config of the student of a distillation config.
+
+    Args:
+        distill_cfg (Config): A distillation config, whose ``model`` has an
+            ``architecture``.
+
+    Returns:
+        Config: ``model`` (the student) and the :data:`STUDENT_TEST_KEYS`
+        of ``distill_cfg``, with MMRazor's distillation loops replaced by
+        the plain ones.
+
+    Raises:
+        ValueError: ``distill_cfg.model`` has no ``architecture``.
+    """
+    model_cfg = distill_cfg.get('model') or {}
+    if 'architecture' not in model_cfg:
+        raise ValueError(
+            'Not a distillation config: its model has no `architecture` '
+            f'(model type {model_cfg.get("type")!r}).')
+    student = resolve_student_model_cfg(model_cfg['architecture'])
+    algorithm_preprocessor = _algorithm_data_preprocessor(distill_cfg)
+    if 'data_preprocessor' not in student and algorithm_preprocessor:
+        # The algorithm normalised the student's inputs; keep doing so.
+        student.data_preprocessor = algorithm_preprocessor
+    plain = {
+        key: copy.deepcopy(distill_cfg[key])
+        for key in STUDENT_TEST_KEYS if key in distill_cfg
+    }
+    for key, loop in _PLAIN_LOOPS.items():
+        if key in plain and 'Distill' in str(plain[key].get('type', '')):
+            plain[key] = dict(type=loop)
+    scope = student.get('_scope_')
+    if scope and plain.get('default_scope') in (None, 'mmrazor'):
+        plain['default_scope'] = scope
+    plain['model'] = student
+    return Config(plain)
+
+
+def _algorithm_data_preprocessor(distill_cfg: Config) -> Optional[dict]:
+    preprocessor = distill_cfg.model.get('data_preprocessor') or \
+        distill_cfg.get('data_preprocessor')
+    return copy.deepcopy(preprocessor) if preprocessor else None
