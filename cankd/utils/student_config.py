@@ -13,6 +13,8 @@ from typing import Optional
 
 from mmengine.config import Config, ConfigDict
 
+from .model_config import load_cfg_path_model, package_of
+
 # Top-level keys of a distillation config that a plain student needs at
 # test time. Everything else (the distiller, the teacher, training schedule
 # and optimiser, custom hooks of the distillation, custom_imports) belongs
@@ -24,9 +26,6 @@ STUDENT_TEST_KEYS = (
     'test_pipeline', 'test_dataloader', 'test_evaluator', 'test_cfg',
     'val_dataloader', 'val_evaluator', 'val_cfg', 'tta_model', 'tta_pipeline')
 
-# mmengine.hub.get_model's own arguments next to ``cfg_path``; not model keys.
-_GET_MODEL_ARGS = ('cfg_path', 'pretrained')
-
 # The loops a plain model runs instead of MMRazor's distillation loops
 # (which also evaluate the teacher).
 _PLAIN_LOOPS = dict(val_cfg='ValLoop', test_cfg='TestLoop')
@@ -37,10 +36,9 @@ def resolve_student_model_cfg(architecture: dict) -> ConfigDict:
 
     ``architecture`` is either a full model config (returned as is) or
     ``dict(cfg_path='mmdet::...py', <keys>)``: the ``model`` of that config
-    (with its top-level ``data_preprocessor``, as
-    :func:`mmengine.hub.get_model` does), in the scope of its package, with
-    the extra keys merged over it by mmengine's config merge rules
-    (``_delete_=True`` replaces a dict).
+    with the extra keys merged over it exactly as training builds it
+    (:func:`cankd.utils.model_config.load_cfg_path_model`), in the scope of
+    its package.
 
     Args:
         architecture (dict): ``model.architecture`` of a distillation
@@ -50,21 +48,11 @@ def resolve_student_model_cfg(architecture: dict) -> ConfigDict:
         ConfigDict: A plain model config, buildable by ``MODELS.build``.
     """
     architecture = copy.deepcopy(dict(architecture))
-    cfg_path = architecture.get('cfg_path')
-    if cfg_path is None:
+    if architecture.get('cfg_path') is None:
         return ConfigDict(architecture)
-    from mmengine.hub import get_config
-    overrides = {
-        key: value
-        for key, value in architecture.items() if key not in _GET_MODEL_ARGS
-    }
-    base = get_config(cfg_path)
-    model = ConfigDict(copy.deepcopy(base.model))
-    if 'data_preprocessor' in base:
-        model.data_preprocessor = copy.deepcopy(base.data_preprocessor)
+    model, _ = load_cfg_path_model(architecture)
     # get_model builds in the scope of the package the config comes from.
-    model.setdefault('_scope_', cfg_path.split('::', 1)[0])
-    model.merge(overrides)
+    model.setdefault('_scope_', package_of(architecture['cfg_path']))
     return model
 
 
