@@ -13,6 +13,12 @@ from torch import Tensor
 
 from .functional import AFFINITIES, cross_attention, key_value_average
 
+# The dot-product path folds θ, the attention and W_z's convolution into one
+# C x C matrix per sample. Building it costs C·C'·(C + C') multiply-adds
+# whatever the map size; below this many pixels per query channel (C') that
+# costs more than the per-pixel products it saves, and they run in turn.
+FOLD_MIN_PIXELS_PER_CHANNEL = 8
+
 
 class CanKDLoss(nn.Module):
     r"""Cross-attention-based non-local distillation loss (CanKD, WACV 2026),
@@ -39,16 +45,13 @@ class CanKDLoss(nn.Module):
     ``IN`` is instance normalisation without affine parameters. The halving
     follows the official code: ``loss_weight=10`` is the paper's ``μ = 5``.
 
-    The dot-product affinity has no softmax, so ``Y`` is computed as
-    ``Q (K Vᵀ) / N'`` and the ``HW × N'`` affinity matrix is never formed;
-    being linear in ``S``, ``θ``, the attention and ``W_z``'s convolution are
-    then applied as one per-sample ``C × C`` matrix (on maps of at least
-    ``8·C'`` pixels, where building it costs little). The results equal the
-    written order up to float rounding. ``φ`` and ``g`` run as one
-    convolution. The softmax affinities go through
-    :func:`torch.nn.functional.scaled_dot_product_attention`. Under autocast,
-    only the teacher projections run in low precision; the attention, the
-    student side, the residual and the loss run in fp32.
+    The dot-product affinity has no softmax, so the ``HW × N'`` affinity
+    matrix is never formed (see :meth:`_dot_product_w_z`); the softmax
+    affinities go through
+    :func:`torch.nn.functional.scaled_dot_product_attention`. Both equal the
+    formula up to float rounding. Under autocast, only the teacher
+    projections run in low precision; the attention, the student side, the
+    residual and the loss run in fp32.
 
     Args:
         in_channels (int): Channels ``C`` of the student and teacher
@@ -103,6 +106,9 @@ class CanKDLoss(nn.Module):
         self.residual = residual
         self.instance_norm = instance_norm
         self.loss_weight = loss_weight
+        # The attention path, chosen once: the dot product reassociates
+        # (and folds), the softmax affinities cannot.
+        self.reassociates = affinity == 'dot_product'
 
         # The gaussian affinity compares raw features, so it has no θ/φ.
         embeds = affinity != 'gaussian'
@@ -167,12 +173,12 @@ class CanKDLoss(nn.Module):
             fp32.
         """
         key, value = self._pooled_keys_and_values(t_feature)
-        if self.affinity != 'dot_product':
+        if not self.reassociates:
             query = self.theta(s_feature) if self.theta else s_feature
         # fp16 sums over thousands of pixels overflow and lose precision.
         with torch.autocast(s_feature.device.type, enabled=False):
             key, value = _at_least_fp32(key), _at_least_fp32(value)
-            if self.affinity == 'dot_product':
+            if self.reassociates:
                 refined = self._dot_product_w_z(s_feature, key, value)
             else:
                 refined = self.w_z(
@@ -199,14 +205,14 @@ class CanKDLoss(nn.Module):
                          value: Tensor) -> Tensor:
         """``W_z(Y)`` of the dot-product affinity, shape ``(B, C, H, W)``.
 
-        ``Y = (K Vᵀ / N')ᵀ θ(S)``: without a softmax, ``θ``, the attention and
-        ``W_z``'s convolution are all linear in ``S``, so they fold into one
-        ``C × C`` matrix per sample. Building it costs ``C·C'·(C + C')``
-        multiply-adds whatever the map size; in exchange one matmul over the
-        pixels replaces three and the ``Q`` and ``Y`` maps are never stored.
-        On maps of fewer than ``8·C'`` pixels that constant would weigh more
-        than the saving, and the three run in turn. Both orders equal the
-        written one up to float rounding.
+        Without a softmax the product reassociates: ``Y = (K Vᵀ / N')ᵀ
+        θ(S)``, a ``C' × C'`` matrix per sample instead of the ``HW × N'``
+        affinity. ``θ``, that attention and ``W_z``'s convolution are then
+        all linear in ``S``, so they fold into one ``C × C`` matrix per
+        sample: one matmul over the pixels replaces three and the ``Q`` and
+        ``Y`` maps are never stored. On maps of fewer than
+        :data:`FOLD_MIN_PIXELS_PER_CHANNEL` ``· C'`` pixels the three run in
+        turn. Both orders equal the written one up to float rounding.
         """
         batch, channels, height, width = s_feature.shape
         student = _at_least_fp32(s_feature)
@@ -214,7 +220,7 @@ class CanKDLoss(nn.Module):
         # (B, C', C'): maps a query to its attended value.
         attend = key_value_average(key.flatten(2),
                                    value.flatten(2)).transpose(1, 2)
-        if height * width < 8 * self.inter_channels:
+        if height * width < FOLD_MIN_PIXELS_PER_CHANNEL * self.inter_channels:
             attended = torch.bmm(attend, self.theta(student).flatten(2))
             return self.w_z(
                 attended.view(batch, self.inter_channels, height, width))
