@@ -232,7 +232,10 @@ class _InPlaceWatch:
             handle.remove()
 
 
-def _stride(shape: Tuple[int, ...], image_height: int) -> Optional[float]:
+def feature_stride(shape: Tuple[int, ...],
+                   image_height: int) -> Optional[float]:
+    """Input height over feature height for a ``(B, C, H, W)`` shape;
+    None for any other shape."""
     return image_height / shape[2] if len(shape) == 4 else None
 
 
@@ -244,20 +247,17 @@ def _describe(distiller, mapping: dict, image_height: int,
     name, data_idx = mapping['recorder'], mapping.get('data_idx')
     connector = mapping.get('connector')
     side = 'student' if from_student else 'teacher'
-    if name not in recorders.recorders:
-        return DistilledFeature(
-            name, data_idx, '?', connector=connector,
-            error=(f"no {side} recorder '{name}'; the {side} recorders are "
-                   f'{sorted(recorders.recorders)}. Fix: name one of them in '
-                   'the loss mapping, or add the recorder.'))
+    # An unknown recorder name never gets here: ConfigurableDistiller
+    # refuses it when the algorithm is built.
     recorder = recorders.get_recorder(name)
     source = str(recorder.source)
     record = recorder.get_record_data(mapping.get('record_idx', 0))
     outputs = ()
     if isinstance(record, (list, tuple)):
-        outputs = tuple((tuple(item.shape), _stride(tuple(item.shape),
-                                                    image_height))
-                        for item in record if torch.is_tensor(item))
+        outputs = tuple(
+            (tuple(item.shape), feature_stride(tuple(item.shape),
+                                               image_height))
+            for item in record if torch.is_tensor(item))
         if data_idx is not None and data_idx >= len(record):
             return DistilledFeature(
                 name, data_idx, source, connector=connector, outputs=outputs,
@@ -281,7 +281,7 @@ def _describe(distiller, mapping: dict, image_height: int,
     recorded_shape = (tuple(recorded.shape)
                       if torch.is_tensor(recorded) else ())
     return DistilledFeature(name, data_idx, source, shape,
-                            _stride(shape, image_height), connector,
+                            feature_stride(shape, image_height), connector,
                             recorded_shape, outputs,
                             modified_in_place=watch.modified(source))
 

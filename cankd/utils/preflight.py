@@ -19,7 +19,7 @@ from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData, PixelData
 from torch import nn
 
-from .distill_pairs import extract_features
+from .distill_pairs import extract_features, feature_stride
 
 
 class ModuleOutput(NamedTuple):
@@ -77,8 +77,9 @@ def candidate_modules(model: nn.Module,
                  if isinstance(output, (list, tuple)) else [(None, output)])
         for idx, item in items:
             if torch.is_tensor(item) and item.dim() == 4:
-                rows.append(ModuleOutput(name, idx, tuple(item.shape),
-                                         image_size[0] / item.shape[2]))
+                rows.append(ModuleOutput(
+                    name, idx, tuple(item.shape),
+                    feature_stride(tuple(item.shape), image_size[0])))
     return rows
 
 
