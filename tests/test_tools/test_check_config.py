@@ -129,3 +129,12 @@ def test_dry_run_refuses_a_broken_pair(tmp_path):
     assert result.returncode == 1
     assert 'their strides differ' in result.stderr
     assert 'step 1' not in result.stdout
+
+
+def test_a_misspelt_loss_argument_is_an_error_naming_it():
+    result = check_config(
+        DEMO_CFG, '--cfg-options',
+        'model.distiller.distill_losses.loss_can_fpn0.loss_wieght=20')
+    assert result.returncode == 1
+    assert "unexpected keyword argument 'loss_wieght'" in result.stderr
+    assert 'Traceback' not in result.stderr

@@ -70,8 +70,9 @@ def main() -> int:
                        ((320, 320) if args.train_steps else (256, 256)))
     try:
         algorithm = build_model_offline(cfg)
-    except (KeyError, ValueError) as error:
-        # A recorder source that is not a module, an unknown override.
+    except (KeyError, TypeError, ValueError) as error:
+        # A recorder source that is not a module, an unknown override, a
+        # misspelt argument of a module (e.g. CanLoss's).
         print(f'ERROR: {error}', file=sys.stderr)
         return 1
     if not hasattr(algorithm, 'distiller'):
