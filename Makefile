@@ -14,11 +14,12 @@ test: setup data
 clean-venv:
 	rm -rf $(VENV)
 
-.PHONY: data demo demo-seg reproduce
+.PHONY: data demo demo-seg demo-cls reproduce
 
 data: setup
 	$(PY) tools/data/fetch_real_photos.py
 	$(PY) tools/data/make_fashion_mosaics.py
+	$(PY) tools/data/make_fashion_imagenet.py
 	$(PY) tools/data/fetch_mobilenet_v2.py
 
 demo: setup
@@ -26,6 +27,9 @@ demo: setup
 
 demo-seg: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/segmentation_demo.py
+
+demo-cls: setup
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/classification_demo.py
 
 # About an hour on 2 CPU cores; writes its table into docs/benchmarks.md.
 reproduce: setup data

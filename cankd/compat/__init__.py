@@ -7,6 +7,7 @@ from .checkpoint_hook import patch_checkpoint_hook
 from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
                          allow_checkpoint_globals, load_checkpoint_file,
                          mmengine_safe_globals, patch_checkpoint_loading)
+from .mmcls_guard import IncompatibleMMClsError, check_mmcls
 from .mmrazor_recorders import patch_mmrazor_recorders
 from .distillation_checkpoint import (DistillationCheckpointError,
                                       patch_distillation_checkpoint_guard)
@@ -18,6 +19,8 @@ from .torchvision_ops import patch_torchvision_ops, torchvision_has_ops
 
 def apply_all() -> None:
     """Apply every shim that this environment needs."""
+    # Before anything imports mmrazor, which would fail on it obscurely.
+    check_mmcls()
     # First: mmdet and mmengine import torchvision, which must not fail.
     patch_torchvision_ops()
     patch_mmrazor_quantization()
@@ -31,7 +34,8 @@ def apply_all() -> None:
 
 
 __all__ = [
-    'apply_all', 'patch_atomic_checkpoint_writes', 'patch_cfg_path_overrides',
+    'apply_all', 'check_mmcls', 'IncompatibleMMClsError',
+    'patch_atomic_checkpoint_writes', 'patch_cfg_path_overrides',
     'patch_torchvision_ops', 'torchvision_has_ops', 'patch_mmrazor_recorders',
     'patch_checkpoint_hook', 'patch_resume_lookup',
     'patch_distillation_checkpoint_guard', 'DistillationCheckpointError',

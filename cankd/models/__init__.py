@@ -1,2 +1,3 @@
 # Copyright (c) cankd contributors. All rights reserved.
+from .backbones import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403

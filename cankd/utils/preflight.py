@@ -178,7 +178,7 @@ def random_batch(model: nn.Module, batch_size: int,
             sample = SegDataSample(metainfo=meta)
             sample.gt_sem_seg = PixelData(data=torch.randint(
                 0, num_classes, (1, height, width), generator=generator))
-        elif hasattr(model, 'head') and not hasattr(model, 'neck'):
+        elif hasattr(model, 'head') and not _is_detector(model):
             from mmpretrain.structures import DataSample
             sample = DataSample(metainfo=meta).set_gt_label(
                 int(torch.randint(0, num_classes, (1, ))))
@@ -196,6 +196,13 @@ def random_batch(model: nn.Module, batch_size: int,
                 bboxes=torch.zeros(0, 4), labels=torch.zeros(0).long())
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
+
+
+def _is_detector(model: nn.Module) -> bool:
+    """Whether ``model`` has a detection head (a classifier has a ``head``
+    and often a ``neck`` too, but none of these)."""
+    return any(
+        hasattr(model, head) for head in ('bbox_head', 'rpn_head', 'roi_head'))
 
 
 def _num_classes(model: nn.Module) -> int:

@@ -6,7 +6,8 @@ that it is used like any mmdet/mmseg checkpoint: ``DetInferencer(weights=
 ...)`` and ``MMSegInferencer(None, weights=...)`` without a config, in an
 interpreter that never imports cankd. It holds the student model and what
 the student needs at test time (data, pipeline, evaluator, loops, runtime);
-no teacher, no distiller, no ``custom_imports`` of cankd.
+no teacher, no distiller, and ``custom_imports`` of cankd only where the
+student itself is built of a module cankd registers (its MobileNetV1).
 """
 import copy
 from typing import Optional
@@ -91,8 +92,24 @@ def student_config(distill_cfg: Config) -> Config:
     scope = student.get('_scope_')
     if scope and plain.get('default_scope') in (None, 'mmrazor'):
         plain['default_scope'] = scope
+    if _uses_cankd_modules(student):
+        plain['custom_imports'] = dict(
+            imports=['cankd'], allow_failed_imports=False)
     plain['model'] = student
     return Config(plain)
+
+
+def _uses_cankd_modules(model_cfg) -> bool:
+    """Whether any ``type`` in the model config is a module of cankd's
+    (which an interpreter finds only after importing cankd)."""
+    from ..models.backbones import __all__ as cankd_modules
+    if isinstance(model_cfg, dict):
+        if model_cfg.get('type') in cankd_modules:
+            return True
+        return any(_uses_cankd_modules(v) for v in model_cfg.values())
+    if isinstance(model_cfg, (list, tuple)):
+        return any(_uses_cankd_modules(v) for v in model_cfg)
+    return False
 
 
 def _algorithm_data_preprocessor(distill_cfg: Config) -> Optional[dict]:

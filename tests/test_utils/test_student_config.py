@@ -79,3 +79,21 @@ def test_cfg_path_student_sets_the_default_scope_of_its_package():
     assert student.default_scope == 'mmdet'
     assert set(student) == {'default_scope', 'model'}
     assert student.model.backbone.depth == 50
+
+
+def test_student_built_of_cankds_mobilenet_v1_imports_cankd():
+    """The classification demo's student is mmpretrain's classifier with
+    cankd's MobileNetV1: its plain config must import cankd to be built,
+    and holds nothing else of the distillation."""
+    student = student_config(Config.fromfile(
+        DEMO / 'cankd_resnet34-w32_mobilenet-v1-w0.5_fashion-cls.py'))
+    assert student.custom_imports == dict(imports=['cankd'],
+                                          allow_failed_imports=False)
+    assert student.default_scope == 'mmpretrain'
+    assert student.model.type == 'ImageClassifier'
+    assert student.model.backbone == dict(type='MobileNetV1',
+                                          widen_factor=0.5)
+    assert student.model.head.num_classes == 10
+    assert student.val_cfg == dict(type='ValLoop')
+    for distillation_only in ('teacher', 'distiller', 'Distill', 'mmrazor'):
+        assert distillation_only not in student.pretty_text
