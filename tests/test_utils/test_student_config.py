@@ -86,7 +86,7 @@ def test_student_built_of_cankds_mobilenet_v1_imports_cankd():
     cankd's MobileNetV1: its plain config must import cankd to be built,
     and holds nothing else of the distillation."""
     student = student_config(Config.fromfile(
-        DEMO / 'cankd_resnet34-w32_mobilenet-v1-w0.5_fashion-cls.py'))
+        DEMO / 'cankd_mobilenetv2_mobilenet-v1-w0.5_fashion-cls.py'))
     assert student.custom_imports == dict(imports=['cankd'],
                                           allow_failed_imports=False)
     assert student.default_scope == 'mmpretrain'

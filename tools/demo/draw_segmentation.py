@@ -42,12 +42,24 @@ def default_image(model) -> str:
 
 
 def ground_truth(path: str):
-    """The ``gtFine`` trainId map of a ``leftImg8bit`` photo, or None."""
-    label = path.replace('leftImg8bit', 'gtFine', 1).replace(
-        '_leftImg8bit.png', '_gtFine_labelTrainIds.png')
+    """The label map of an image in mmseg's Cityscapes layout
+    (``leftImg8bit`` -> ``gtFine`` trainIds) or its generic one
+    (``img_dir`` -> ``ann_dir``, same file name), or None."""
+    if '/leftImg8bit/' in path:
+        label = path.replace('leftImg8bit', 'gtFine', 1).replace(
+            '_leftImg8bit.png', '_gtFine_labelTrainIds.png')
+    else:
+        label = path.replace('/img_dir/', '/ann_dir/', 1)
     if label == path or not osp.isfile(label):
         return None
     return mmcv.imread(label, flag='unchanged')
+
+
+def enlarge(image: np.ndarray, min_side: int = 384) -> np.ndarray:
+    """Small images (the 128x128 mosaics) scaled up by an integer factor,
+    nearest neighbour, so that the class names stay legible."""
+    factor = max(1, -(-min_side // min(image.shape[:2])))
+    return image.repeat(factor, axis=0).repeat(factor, axis=1)
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, meta: dict,
@@ -82,13 +94,15 @@ def main() -> None:
     image = mmcv.imread(path, channel_order='rgb')
     meta = model.dataset_meta
 
-    tiles = {'photo': image}
     labels = ground_truth(path)
-    if labels is not None:
-        tiles['ground truth'] = overlay(image, labels, meta, args.opacity)
     with torch.no_grad():
         prediction = inference_model(model, path).pred_sem_seg.data[0]
-    tiles['prediction'] = overlay(image, prediction.numpy(), meta,
+    image = enlarge(image)
+    tiles = {'photo': image}
+    if labels is not None:
+        tiles['ground truth'] = overlay(image, enlarge(labels), meta,
+                                        args.opacity)
+    tiles['prediction'] = overlay(image, enlarge(prediction.numpy()), meta,
                                   args.opacity)
     for name, tile in tiles.items():
         caption(tile, name, (8, 20))
