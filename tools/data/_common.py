@@ -37,6 +37,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from cankd.utils.atomic_io import atomic_write
+
 #: Name of the file that records with which parameters a dataset was built.
 STAMP_NAME = '.cankd_dataset.json'
 
@@ -112,24 +114,14 @@ def atomic_dir(final: Path) -> Iterator[Path]:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Writes JSON atomically (temporary file in the same folder, then rename).
+    """Writes JSON atomically (:func:`cankd.utils.atomic_io.atomic_write`).
 
     Args:
         path: Destination file; its folder is created if needed.
         obj: A JSON-serialisable object.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(obj, f, indent=1, ensure_ascii=False)
-            f.write('\n')
-        os.chmod(tmp, 0o644)  # mkstemp creates 0o600 files
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic_write(json.dumps(obj, indent=1, ensure_ascii=False) + '\n',
+                 str(path))
 
 
 def link_or_copy(src: Path, dst: Path) -> None:

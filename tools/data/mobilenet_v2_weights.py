@@ -47,8 +47,7 @@ tensors (``weight``, ``bias``, ``running_mean``, ``running_var``,
 ``num_batches_tracked``) keep their suffix. Values are not touched: the
 tensors of the result are those of the input.
 
-This module needs nothing but the standard library and torch (the data
-script loads it without importing the ``cankd`` package).
+This module needs nothing but the standard library and torch.
 """
 import re
 from collections import OrderedDict
