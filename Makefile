@@ -29,4 +29,4 @@ demo-seg: setup
 
 # About an hour on 2 CPU cores; writes its table into docs/benchmarks.md.
 reproduce: setup data
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/benchmarks/reproduce_detection.py
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/reproduce_detection.py

@@ -15,8 +15,7 @@ from cankd.utils import WorkDirInUseError, WorkDirLock
 from cankd.utils.work_dir_lock import LOCK_NAME
 
 HOLD = textwrap.dedent('''
-    import sys, time
-    sys.path.insert(0, {root!r})
+    import time
     from cankd.utils.work_dir_lock import WorkDirLock
     lock = WorkDirLock({work_dir!r})
     lock.acquire()
@@ -30,9 +29,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 @pytest.fixture
 def other_job(tmp_path):
     """Another process holding the lock of ``tmp_path``."""
+    # This checkout's cankd, installed or not.
+    path = os.pathsep.join(filter(None, [ROOT, os.environ.get('PYTHONPATH')]))
     proc = subprocess.Popen(
-        [sys.executable, '-c', HOLD.format(root=ROOT, work_dir=str(tmp_path))],
-        stdout=subprocess.PIPE, text=True)
+        [sys.executable, '-c', HOLD.format(work_dir=str(tmp_path))],
+        stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=path))
     assert proc.stdout.readline().strip() == 'held'
     yield proc
     proc.kill()
