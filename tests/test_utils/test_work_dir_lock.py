@@ -22,19 +22,14 @@ HOLD = textwrap.dedent('''
     print('held', flush=True)
     time.sleep(300)
 ''')
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 
 
 @pytest.fixture
 def other_job(tmp_path):
     """Another process holding the lock of ``tmp_path``."""
-    # This checkout's cankd, installed or not.
-    path = os.pathsep.join(filter(None, [ROOT, os.environ.get('PYTHONPATH')]))
     proc = subprocess.Popen(
         [sys.executable, '-c', HOLD.format(work_dir=str(tmp_path))],
-        stdout=subprocess.PIPE, text=True,
-        env=dict(os.environ, PYTHONPATH=path))
+        stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == 'held'
     yield proc
     proc.kill()
