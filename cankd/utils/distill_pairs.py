@@ -176,7 +176,7 @@ def distilled_mappings(distiller) -> Dict[str, Tuple[str, dict, str, dict]]:
     alike.
 
     Args:
-        distiller: A ``ConfigurableDistiller``.
+        distiller (nn.Module): A ``ConfigurableDistiller``.
 
     Returns:
         dict: ``loss name -> (student argument, its mapping, teacher

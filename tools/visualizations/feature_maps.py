@@ -185,9 +185,12 @@ def compose_grid(cells: Sequence[Sequence[np.ndarray]],
     """Tile equally sized BGR images with titles, on white.
 
     Args:
-        cells: ``cells[row][col]``, BGR uint8, all of one size.
-        col_titles: Up to :data:`TITLE_LINES` lines per column.
-        row_titles: Lines per row, written left of the row.
+        cells (Sequence[Sequence[np.ndarray]]): ``cells[row][col]``, BGR uint8,
+            all of one size.
+        col_titles (Sequence[Sequence[str]]): Up to :data:`TITLE_LINES` lines
+            per column.
+        row_titles (Sequence[Sequence[str]]): Lines per row, written left of
+            the row.
         header (str): One line above everything.
         footer (str): Text after a blue-to-red colour bar at the bottom.
 
