@@ -33,4 +33,4 @@ demo-cls: setup
 
 # About an hour on 2 CPU cores; writes its table into docs/benchmarks.md.
 reproduce: setup data
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/benchmarks/reproduce_detection.py
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/reproduce_detection.py

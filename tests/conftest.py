@@ -1,8 +1,10 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """Shared test fixtures: small real OpenMMLab models (built from mmdet's own
 configs, shrunk to run in seconds on a CPU, never loading pretrained
-weights) and a runner for the repository's command-line tools."""
+weights), a runner for the repository's command-line tools and an importer
+of their modules."""
 import copy
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -65,6 +67,32 @@ def run_command():
         return result.stdout + result.stderr
 
     return run
+
+
+@pytest.fixture(scope='session')
+def tool_module():
+    """Import a module of ``tools/`` from its file, as its script sees it.
+
+    The tools are scripts, not a package: a script imports cankd, libraries
+    and the modules of its own folder. The modules tested this way import
+    no module of their folder.
+
+    Returns:
+        Callable[[str], ModuleType]: Takes the path relative to the
+        repository root, e.g. ``'tools/visualizations/feature_maps.py'``.
+    """
+    root = Path(__file__).resolve().parents[1]
+
+    def load(relpath: str):
+        name = '_tool_' + relpath.replace('/', '_')[:-len('.py')]
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, root / relpath)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module  # dataclasses look their module up
+            spec.loader.exec_module(module)
+        return sys.modules[name]
+
+    return load
 
 
 class _FakeDownload(dict):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates .venv with the verified stack (SPEC: torch 2.13 CPU, mmcv 2.1.0 built from source with ops,
+# Creates .venv with the verified stack (README, version matrix: torch 2.13 CPU, mmcv 2.1.0 built from source with ops,
 # mmengine 0.10.7, mmdet 3.3.0, mmsegmentation 1.2.2, mmrazor 1.0.0) and installs cankd in editable mode.
 #
 # Idempotent: a stamp keyed on the requirement files makes a second run take seconds.

@@ -14,8 +14,9 @@ import sys
 import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
 from cankd.compat import DistillationCheckpointError
 from cankd.utils import atomic_write
-from cankd.utils.runner_args import add_runner_args, load_runner_config
 from mmengine.runner import Runner
+
+from _runner_args import add_runner_args, load_runner_config
 
 
 def parse_args() -> argparse.Namespace:

@@ -7,10 +7,11 @@
 import argparse
 
 import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
-from cankd.utils.runner_args import add_runner_args, load_runner_config
 from cankd.utils.training_job import training_job
 from mmengine.config import Config
 from mmengine.runner import Runner
+
+from _runner_args import add_runner_args, load_runner_config
 
 
 def parse_args() -> argparse.Namespace:

@@ -29,7 +29,7 @@ def _build_with_overrides(original):
         if weights:
             load_checkpoint(model, weights)
             # As get_model does: the Runner must not re-initialise it.
-            model._is_init = True
+            model.is_init = True
         return model
 
     setattr(build, _MARK, True)

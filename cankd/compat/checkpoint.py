@@ -103,10 +103,10 @@ def load_checkpoint_file(filename: str,
 
     Args:
         filename (str): Path of the checkpoint.
-        map_location: As in :func:`torch.load`.
+        map_location (Any): As in :func:`torch.load`.
 
     Returns:
-        The unpickled checkpoint (usually a dict).
+        Any: The unpickled checkpoint (usually a dict).
 
     Raises:
         FileNotFoundError: The file does not exist.

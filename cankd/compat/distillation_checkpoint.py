@@ -40,7 +40,7 @@ def note_checkpoint_source(checkpoint: Any, filename: str) -> None:
     Only distillation checkpoints are remembered, weakly.
 
     Args:
-        checkpoint: What the checkpoint file held.
+        checkpoint (Any): What the checkpoint file held.
         filename (str): Its path.
     """
     tensor = _first_tensor(checkpoint)

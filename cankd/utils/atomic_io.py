@@ -153,7 +153,7 @@ def atomic_torch_save(obj: Any, path: str) -> None:
     """:func:`torch.save` to ``path`` atomically.
 
     Args:
-        obj: What to save.
+        obj (Any): What to save.
         path (str): Destination.
     """
     buffer = io.BytesIO()

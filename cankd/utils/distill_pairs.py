@@ -8,6 +8,7 @@ resolutions. A forward pass on a dummy image measures what each recorder
 really holds, so the check works for any model, and every problem it finds
 comes with the exact change that fixes it.
 """
+import math
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
@@ -175,7 +176,7 @@ def distilled_mappings(distiller) -> Dict[str, Tuple[str, dict, str, dict]]:
     alike.
 
     Args:
-        distiller: A ``ConfigurableDistiller``.
+        distiller (nn.Module): A ``ConfigurableDistiller``.
 
     Returns:
         dict: ``loss name -> (student argument, its mapping, teacher
@@ -234,9 +235,27 @@ class _InPlaceWatch:
 
 def feature_stride(shape: Tuple[int, ...],
                    image_height: int) -> Optional[float]:
-    """Input height over feature height for a ``(B, C, H, W)`` shape;
-    None for any other shape."""
-    return image_height / shape[2] if len(shape) == 4 else None
+    """The stride of a feature map: how many input rows one of its rows
+    covers.
+
+    Strided convolutions round up (a 100-row input gives 13 rows at stride
+    8), so the stride is the power of two whose rounded-up division of the
+    input height gives the feature height; when none does, the plain ratio.
+
+    Args:
+        shape (Tuple[int, ...]): Shape of the feature, ``(B, C, H, W)``.
+        image_height (int): Height of the input it was computed from.
+
+    Returns:
+        float, optional: The stride (``8.0``); None for a shape that is not
+        ``(B, C, H, W)``.
+    """
+    if len(shape) != 4:
+        return None
+    for exponent in range(11):
+        if math.ceil(image_height / 2**exponent) == shape[2]:
+            return float(2**exponent)
+    return image_height / shape[2]
 
 
 def _describe(distiller, mapping: dict, image_height: int,

@@ -10,11 +10,13 @@ checkpoint, without cankd.
 import os
 import os.path as osp
 from collections import OrderedDict
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional
+from typing import (Any, Dict, Iterable, List, Mapping, NamedTuple,
+                    Optional)
 
-STUDENT_PREFIX = 'architecture.'
 # Where MMRazor's distillation algorithms keep their parts.
-DISTILLATION_PREFIXES = (STUDENT_PREFIX, 'teacher.', 'distiller.')
+STUDENT_PREFIX = 'architecture.'
+TEACHER_PREFIX = 'teacher.'
+DISTILLATION_PREFIXES = (STUDENT_PREFIX, TEACHER_PREFIX, 'distiller.')
 CONVERTER = 'tools/model_converters/convert_kd_ckpt_to_student.py'
 
 
@@ -33,6 +35,26 @@ class StudentCheckpoint(NamedTuple):
     kept: int
     dropped: Dict[str, int]
     dropped_entries: List[str]
+
+
+def weights_under(checkpoint: Mapping[str, Any],
+                  prefix: str) -> 'OrderedDict[str, Any]':
+    """The weights of one part of a distillation checkpoint.
+
+    Args:
+        checkpoint (Mapping[str, Any]): A checkpoint (with a ``state_dict``)
+            or a state dict.
+        prefix (str): The part, e.g. :data:`STUDENT_PREFIX` or
+            :data:`TEACHER_PREFIX`.
+
+    Returns:
+        OrderedDict[str, Any]: The tensors whose names start with
+        ``prefix``, the prefix removed; empty if there are none.
+    """
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    return OrderedDict((name[len(prefix):], tensor)
+                       for name, tensor in state_dict.items()
+                       if name.startswith(prefix))
 
 
 def is_distillation_state_dict(keys: Iterable[str]) -> bool:
@@ -109,13 +131,10 @@ def extract_student(checkpoint: Any) -> StudentCheckpoint:
     if not isinstance(checkpoint, dict):
         raise ValueError(f'This file is not a checkpoint dict: it holds a '
                          f'{type(checkpoint).__name__}.')
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    student = OrderedDict()
+    student = weights_under(checkpoint, STUDENT_PREFIX)
     dropped: Dict[str, int] = {}
-    for name, tensor in state_dict.items():
-        if name.startswith(STUDENT_PREFIX):
-            student[name[len(STUDENT_PREFIX):]] = tensor
-        else:
+    for name in checkpoint.get('state_dict', checkpoint):
+        if not name.startswith(STUDENT_PREFIX):
             group = name.split('.', 1)[0]
             dropped[group] = dropped.get(group, 0) + 1
     if not student:

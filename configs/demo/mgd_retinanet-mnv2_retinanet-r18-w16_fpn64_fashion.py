@@ -1,5 +1,5 @@
 # MMRazor's MGD on the detection demo's pair, for the reproduction benchmark
-# (tools/benchmarks/reproduce_detection.py): the CanKD demo config with the
+# (tools/demo/reproduce_detection.py): the CanKD demo config with the
 # same FPN recorders (P3-P6) and its losses replaced; alpha_mgd 2e-5 and
 # lambda_mgd 0.65 as in MMRazor's RetinaNet MGD config, for the demo FPN's
 # 64 channels.

@@ -1,5 +1,5 @@
 # MMRazor's PKD on the detection demo's pair, for the reproduction benchmark
-# (tools/benchmarks/reproduce_detection.py): the CanKD demo config with the
+# (tools/demo/reproduce_detection.py): the CanKD demo config with the
 # same FPN recorders (P3-P6) and its losses replaced; loss weight 10 as in
 # MMRazor's RetinaNet PKD config.
 _base_ = './cankd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py'

@@ -44,7 +44,7 @@ def test_teacher_without_weights_is_refused(tiny_retinanet):
 def test_levels_across_strides_are_refused(tiny_retinanet):
     algorithm = MODELS.build(
         fpn_distill(tiny_retinanet(8), tiny_retinanet(16), teacher_index=1))
-    algorithm.teacher._is_init = True  # as after loading teacher_ckpt
+    algorithm.teacher.is_init = True  # as after loading teacher_ckpt
     with pytest.raises(ValueError, match=r"loss_can pairs student recorder "
                        r"'fpn\[0\]'.*teacher recorder 'fpn\[1\]'.*strides "
                        r'differ'):

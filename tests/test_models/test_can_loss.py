@@ -1,5 +1,5 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""CanLoss reproduces the CanKD formula (SPEC §1) for every option, at linear
+"""CanLoss reproduces the CanKD formula (README.md) for every option, at linear
 memory cost, and rejects bad input with messages that say what to do."""
 import itertools
 
@@ -13,9 +13,9 @@ from cankd.models import CanLoss
 
 
 def reference_can_loss(loss: CanLoss, student, teacher):
-    """SPEC §1 written out literally from the module's parameters: the
-    ``HW × N'`` affinity matrix is materialised and every norm is spelled
-    out, sharing no code with CanLoss."""
+    """The formula of README.md written out literally from the module's
+    parameters: the ``HW × N'`` affinity matrix is materialised and every
+    norm is spelled out, sharing no code with CanLoss."""
 
     def conv1x1(x, conv):
         return torch.einsum('oc,bchw->bohw', conv.weight[:, :, 0, 0],

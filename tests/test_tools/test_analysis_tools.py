@@ -87,14 +87,11 @@ def test_benchmark_dense_budget_is_a_result_not_a_crash(tmp_path):
                for row in data['results'])
 
 
-def test_peak_memory_methods_count_backward():
-    saved = list(sys.path)
-    sys.path.insert(0, str(TOOLS))
-    try:
-        import torch
-        from benchmark_loss import PeakMemoryTracker, profiler_peak
-    finally:
-        sys.path[:] = saved
+def test_peak_memory_methods_count_backward(tool_module):
+    import torch
+    measurement = tool_module('tools/analysis/_loss_measurement.py')
+    PeakMemoryTracker = measurement.PeakMemoryTracker
+    profiler_peak = measurement.profiler_peak
     x = torch.randn(256, 256, requires_grad=True)
     w = torch.randn(256, 256, requires_grad=True)
     size = 256 * 256 * 4

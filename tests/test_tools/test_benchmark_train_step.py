@@ -1,7 +1,6 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """Smoke test of tools/analysis/benchmark_train_step.py: the three variants
 (student alone, CanKD, PKD) each run train_step and are timed side by side."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -17,12 +16,8 @@ DATA = ROOT / 'data' / 'fashion_det' / 'annotations' / 'train.json'
 
 
 @pytest.fixture(scope='module')
-def tool():
-    spec = importlib.util.spec_from_file_location('benchmark_train_step',
-                                                  TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(tool_module):
+    return tool_module('tools/analysis/benchmark_train_step.py')
 
 
 def test_pkd_variant_swaps_every_loss_and_its_arguments(tool):

@@ -1,6 +1,6 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """Smoke test of the CPU-sized reproduction
-(tools/benchmarks/reproduce_detection.py): the student trains for real on
+(tools/demo/reproduce_detection.py): the student trains for real on
 the Fashion-MNIST mosaics through ``tools/dist_train.sh``, alone and with
 CanKD, the table lands in the docs file between its markers, and finished
 runs are reused. (The PKD and MGD configs it also runs are trained in
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOL = 'tools/benchmarks/reproduce_detection.py'
+TOOL = 'tools/demo/reproduce_detection.py'
 MOSAICS = ROOT / 'data' / 'fashion_det' / 'annotations' / 'train.json'
 METHOD_ROWS = ('student, no KD', 'student, CanKD')
 
@@ -64,7 +64,7 @@ def test_the_table_replaces_its_section_and_keeps_the_rest(reproduction):
                     if line.startswith('| student, no KD |'))
     cells = [cell.strip() for cell in baseline.split('|')[1:-1]]
     assert '±' in cells[1] and len(cells[-1].split(', ')) == 2
-    assert 'command: python tools/benchmarks/reproduce_detection.py' in docs
+    assert 'command: python tools/demo/reproduce_detection.py' in docs
     assert 'versions: python' in docs and 'hardware: ' in docs
 
 

@@ -56,22 +56,27 @@ def test_a_missing_module_is_named(student_and_teacher):
         inherit_from_teacher(student, teacher, ['neck', 'roi_head'])
 
 
-def fake_runner(student, teacher, has_loaded):
+def run_hook(student, teacher, has_loaded):
+    """The hook's calls in a Runner's train(): after_load_checkpoint when
+    it loaded or resumed a checkpoint, then before_train."""
+    hook = HOOKS.build(
+        dict(type='mmrazor.InheritTeacherHook', modules=['bbox_head']))
     model = types.SimpleNamespace(student=student, teacher=teacher)
-    return types.SimpleNamespace(model=model, _has_loaded=has_loaded)
+    runner = types.SimpleNamespace(model=model)
+    if has_loaded:
+        hook.after_load_checkpoint(runner, {})
+    hook.before_train(runner)
 
 
 def test_hook_inherits_on_a_fresh_run_only(tiny_retinanet):
-    hook = HOOKS.build(
-        dict(type='mmrazor.InheritTeacherHook', modules=['bbox_head']))
     teacher = MODELS.build(tiny_retinanet(16))
     resumed_student = MODELS.build(tiny_retinanet(8))
     before = resumed_student.bbox_head.retina_reg.weight.clone()
-    hook.before_train(fake_runner(resumed_student, teacher, has_loaded=True))
+    run_hook(resumed_student, teacher, has_loaded=True)
     assert torch.equal(resumed_student.bbox_head.retina_reg.weight, before)
 
     fresh_student = MODELS.build(tiny_retinanet(8))
-    hook.before_train(fake_runner(fresh_student, teacher, has_loaded=False))
+    run_hook(fresh_student, teacher, has_loaded=False)
     assert torch.equal(fresh_student.bbox_head.retina_reg.weight,
                        teacher.bbox_head.retina_reg.weight)
 

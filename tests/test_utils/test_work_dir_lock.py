@@ -15,23 +15,20 @@ from cankd.utils import WorkDirInUseError, WorkDirLock
 from cankd.utils.work_dir_lock import LOCK_NAME
 
 HOLD = textwrap.dedent('''
-    import sys, time
-    sys.path.insert(0, {root!r})
+    import time
     from cankd.utils.work_dir_lock import WorkDirLock
     lock = WorkDirLock({work_dir!r})
     lock.acquire()
     print('held', flush=True)
     time.sleep(300)
 ''')
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
 
 
 @pytest.fixture
 def other_job(tmp_path):
     """Another process holding the lock of ``tmp_path``."""
     proc = subprocess.Popen(
-        [sys.executable, '-c', HOLD.format(root=ROOT, work_dir=str(tmp_path))],
+        [sys.executable, '-c', HOLD.format(work_dir=str(tmp_path))],
         stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == 'held'
     yield proc

@@ -2,9 +2,9 @@
 """The dense (as written) CanKD formulation, kept only as a baseline for
 ``benchmark_loss.py`` and ``complexity.py``. Not part of the library.
 
-It materialises the ``HW × N'`` affinity matrix ``A = Qᵀ K / N'`` of SPEC §1
-and computes ``Y = A Vᵀ``; :class:`cankd.models.CanLoss` computes the same
-``Y`` as ``Qᵀ (K Vᵀ) / N'`` without ever forming ``A``.
+It materialises the ``HW × N'`` affinity matrix ``A = Qᵀ K / N'`` of the
+formula (README.md) and computes ``Y = A Vᵀ``; :class:`cankd.models.CanLoss`
+computes the same ``Y`` as ``Qᵀ (K Vᵀ) / N'`` without ever forming ``A``.
 """
 import torch
 import torch.nn as nn

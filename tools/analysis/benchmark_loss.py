@@ -32,7 +32,6 @@ parameters, which exist before the step):
   before the step.
 """
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -40,21 +39,17 @@ import os.path as osp
 import statistics
 import sys
 import time
-import weakref
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
+import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
 import torch
-import torch.nn as nn
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
+from cankd.utils.environment import cpu_model, versions
 
-HERE = osp.dirname(osp.abspath(__file__))
-# This checkout's cankd, installed or not; then this folder's helpers.
-sys.path[:0] = [osp.dirname(osp.dirname(HERE)), HERE]
-import cankd  # noqa: E402  (compat shims before anything imports mmrazor)
-from _dense_can_loss import DenseCanLoss  # noqa: E402
-from _environment import cpu_model, versions  # noqa: E402
-from cankd.models import CanLoss  # noqa: E402
+from _dense_can_loss import DenseCanLoss
+from _loss_measurement import (_release, measure_memory, step,
+                               timed_step)
+from _loss_methods import METHODS, build_methods
+from _loss_report import print_tables, ratio, verdicts
 
 MIB = 2**20
 GIB = 2**30
@@ -78,216 +73,6 @@ MEMORY_METHODS = {
     'storages returned by ATen calls in forward + backward; misses kernel '
     'workspaces)',
 }
-
-# name -> (column title, time grows with pixels^exponent)
-METHODS = {
-    'can_dot_product': ('CanLoss dot', 1),
-    'can_gaussian': ('CanLoss gauss', 2),
-    'can_embedded_gaussian': ('CanLoss emb-gauss', 2),
-    'dense': ('DenseCanLoss', 2),
-    'pkd': ('PKD', 1),
-    'mgd': ('MGD', 1),
-    'cwd': ('CWD', 1),
-    'floor': ('floor (4 convs)', 1),
-}
-
-
-# --------------------------------------------------------------------------
-# Modules compared
-# --------------------------------------------------------------------------
-class MGD(nn.Module):
-    """MMRazor's MGD as its config builds it: an ``MGDConnector``
-    (random mask + two 3×3 convs) on the student, then ``MGDLoss``."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        from mmrazor.models.architectures.connectors import MGDConnector
-        from mmrazor.models.losses import MGDLoss
-        self.connector = MGDConnector(
-            student_channels=channels, teacher_channels=channels,
-            lambda_mgd=0.65)
-        self.loss = MGDLoss(alpha_mgd=0.00002)
-
-    def forward(self, s_feature, t_feature):
-        return self.loss(self.connector(s_feature), t_feature)
-
-
-class ConvFloor(nn.Module):
-    """The four 1×1 convs of a CanLoss (θ, φ, g and the conv of W_z), with
-    the same inputs, shapes and gradients as inside CanLoss, and nothing
-    else: the cost CanLoss cannot go below."""
-
-    def __init__(self, can_loss: CanLoss) -> None:
-        super().__init__()
-        self.can_loss = can_loss
-
-    def forward(self, s_feature, t_feature):
-        can = self.can_loss
-        query = can.theta(s_feature)  # (B, C', H, W), like the attended Y
-        out = can.w_z[0](query)
-        return out.sum() + can.phi(t_feature).sum() + can.g(t_feature).sum()
-
-
-def make_can_loss(channels: int, affinity: str, seed: int) -> CanLoss:
-    torch.manual_seed(seed)
-    loss = CanLoss(channels, affinity=affinity)
-    # W_z's norm starts at zero (S* = S at step 0), which would hide the
-    # attention from the loss; give it trained-looking values instead.
-    nn.init.normal_(loss.w_z[1].weight, 1.0, 0.1)
-    nn.init.normal_(loss.w_z[1].bias, 0.0, 0.1)
-    return loss
-
-
-def build_methods(channels: int, names: Sequence[str] = tuple(METHODS),
-                  seed: int = 0) -> Dict[str, nn.Module]:
-    """Every compared loss module, in train mode, on CPU."""
-    from mmrazor.models.losses import ChannelWiseDivergence, PKDLoss
-    can = make_can_loss(channels, 'dot_product', seed)
-    modules = {}
-    for name in names:
-        if name == 'can_dot_product':
-            modules[name] = can
-        elif name.startswith('can_'):
-            modules[name] = make_can_loss(channels, name[4:], seed)
-        elif name == 'dense':
-            modules[name] = DenseCanLoss(can)  # same parameters as `can`
-        elif name == 'pkd':
-            modules[name] = PKDLoss()
-        elif name == 'mgd':
-            torch.manual_seed(seed)
-            modules[name] = MGD(channels)
-        elif name == 'cwd':
-            modules[name] = ChannelWiseDivergence(tau=1.0)
-        elif name == 'floor':
-            modules[name] = ConvFloor(can)
-        else:
-            raise ValueError(f'unknown method {name!r}')
-    return {name: module.train() for name, module in modules.items()}
-
-
-# --------------------------------------------------------------------------
-# Measurement
-# --------------------------------------------------------------------------
-class PeakMemoryTracker(TorchDispatchMode):
-    """Peak of the bytes of live tensor storages allocated inside the mode.
-
-    Every ATen call (forward, and backward: the autograd engine dispatches
-    through the same modes) is seen; an output whose storage is not one of
-    the call's inputs' storages and not already tracked is a new allocation.
-    Its size is added to the live total and removed when the storage is
-    freed (``weakref.finalize`` on the storage, whose Python object lives as
-    long as the storage does). Tensors that existed before the mode
-    (inputs, parameters) are not counted.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.live = 0
-        self.peak = 0
-        self._tracked: Dict[int, weakref.finalize] = {}
-
-    def _freed(self, ptr: int, nbytes: int) -> None:
-        self.live -= nbytes
-        self._tracked.pop(ptr, None)
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        inputs = {
-            t.untyped_storage().data_ptr()
-            for t in tree_flatten((args, kwargs))[0]
-            if isinstance(t, torch.Tensor)
-        }
-        out = func(*args, **kwargs)
-        for tensor in tree_flatten(out)[0]:
-            if not isinstance(tensor, torch.Tensor):
-                continue
-            storage = tensor.untyped_storage()
-            ptr, nbytes = storage.data_ptr(), storage.nbytes()
-            if nbytes == 0 or ptr in inputs or ptr in self._tracked:
-                continue  # a view, an in-place result, or already counted
-            self._tracked[ptr] = weakref.finalize(storage, self._freed, ptr,
-                                                  nbytes)
-            self.live += nbytes
-            self.peak = max(self.peak, self.live)
-        return out
-
-
-def sync(device: str) -> None:
-    if device == 'cuda':
-        torch.cuda.synchronize()
-
-
-def step(module: nn.Module, s_feature, t_feature):
-    """One training step of the loss: forward and backward."""
-    for param in module.parameters():
-        param.grad = None
-    s_feature.grad = None
-    loss = module(s_feature, t_feature)
-    loss.backward()
-    return loss
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence file descriptor 2 (Kineto logs every profiler start/stop)."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def profiler_peak(fn):
-    """Run ``fn`` under ``torch.profiler`` (``profile_memory=True``);
-    return (its result, peak bytes allocated above the start on the CPU)."""
-    from torch.autograd import DeviceType
-    from torch.profiler import ProfilerActivity, profile
-    with _quiet_stderr(), profile(activities=[ProfilerActivity.CPU],
-                                  profile_memory=True) as prof:
-        out = fn()
-    events = sorted(
-        (e for e in prof.profiler.kineto_results.events()
-         if e.name() == '[memory]' and e.device_type() == DeviceType.CPU),
-        key=lambda e: e.start_ns())
-    live = peak = 0
-    for event in events:
-        live += event.nbytes()
-        peak = max(peak, live)
-    return out, peak
-
-
-def measure_memory(module, s_feature, t_feature, device, cpu_memory):
-    """Run one step; return (peak bytes, loss value, student gradient)."""
-    for param in module.parameters():  # freed before, not during, the step
-        param.grad = None
-    s_feature.grad = None
-    if device == 'cuda':
-        sync(device)
-        torch.cuda.reset_peak_memory_stats()
-        before = torch.cuda.memory_allocated()
-        loss = step(module, s_feature, t_feature)
-        sync(device)
-        peak = torch.cuda.max_memory_allocated() - before
-    elif cpu_memory == 'profiler':
-        loss, peak = profiler_peak(
-            lambda: step(module, s_feature, t_feature))
-    else:
-        with PeakMemoryTracker() as tracker:
-            loss = step(module, s_feature, t_feature)
-        peak = tracker.peak
-    return peak, loss.item(), s_feature.grad.detach().clone()
-
-
-def timed_step(module, s_feature, t_feature, device) -> float:
-    sync(device)
-    start = time.perf_counter()
-    step(module, s_feature, t_feature)
-    sync(device)
-    return time.perf_counter() - start
 
 
 class Shape:
@@ -393,14 +178,6 @@ def time_interleaved(results, modules, inputs, device) -> None:
                 repeats=len(times[name]))
 
 
-def _release(module, s_feature, device) -> None:
-    for param in module.parameters():
-        param.grad = None
-    s_feature.grad = None
-    if device == 'cuda':
-        torch.cuda.empty_cache()
-
-
 def check_dense(can, dense) -> Optional[dict]:
     """Compare the fast and dense results (loss, student gradient)."""
     if can.get('status') != 'ok' or dense.get('status') != 'ok':
@@ -412,173 +189,6 @@ def check_dense(can, dense) -> Optional[dict]:
         loss_abs_diff=abs(can['loss'] - dense['loss']),
         grad_abs_diff=grad_diff, grad_abs_max=grad_scale,
         grad_rel_diff=grad_diff / grad_scale if grad_scale else 0.0)
-
-
-def ratio(numerator, denominator, key):
-    if (numerator is None or denominator is None
-            or numerator.get('status') != 'ok'
-            or denominator.get('status') != 'ok'):
-        return None
-    return numerator[key] / denominator[key]
-
-
-# --------------------------------------------------------------------------
-# Report
-# --------------------------------------------------------------------------
-def fmt_cell(result) -> str:
-    if result is None:
-        return '—'
-    if result['status'] == 'ok':
-        mark = '' if result['repeats'] >= 3 else f' (n={result["repeats"]})'
-        return f'{result["time_ms"]:.1f} / {result["peak_mib"]:.1f}{mark}'
-    if result['status'] == 'does not fit':
-        return f'does not fit ({result["dense_estimate_gib"]:.1f} GiB)'
-    if result['status'] == 'skipped':
-        return f'skipped (~{result["predicted_s"]:.0f} s)'
-    return 'error'
-
-
-def fmt_ratio(value, digits=1) -> str:
-    return '—' if value is None else f'{value:.{digits}f}×'
-
-
-def print_tables(rows, names) -> None:
-    titles = [METHODS[name][0] for name in names]
-    print('\nTime (ms, median) / peak memory (MiB), forward + backward:\n')
-    header = (['shape'] + titles + [
-        'dense/Can time', 'dense/Can mem', 'Can/PKD time', 'Can/floor time'])
-    print('| ' + ' | '.join(header) + ' |')
-    print('|' + '---|' * len(header))
-    for row in rows:
-        cells = [str(row['shape'])] + [
-            fmt_cell(row['methods'].get(name)) for name in names]
-        r = row['ratios']
-        cells += [fmt_ratio(r['dense_over_can_time']),
-                  fmt_ratio(r['dense_over_can_mem']),
-                  fmt_ratio(r['can_over_pkd_time'], 2),
-                  fmt_ratio(r['can_over_floor_time'], 2)]
-        print('| ' + ' | '.join(cells) + ' |')
-
-    print('\nCanLoss (dot product) vs DenseCanLoss, same inputs and '
-          'parameters:\n')
-    print('| shape | loss | abs diff loss | max abs diff grad_S | '
-          'max abs grad_S | rel diff grad_S | dense mem est. / measured |')
-    print('|---|---|---|---|---|---|---|')
-    for row in rows:
-        dense = row['methods'].get('dense')
-        check = row['check']
-        est = '—'
-        if dense is not None and 'dense_estimate_gib' in dense:
-            measured = (f'{dense["peak_mib"] / 1024:.3f} GiB'
-                        if dense['status'] == 'ok' else dense['status'])
-            est = f'{dense["dense_estimate_gib"]:.3f} GiB / {measured}'
-        if check is None:
-            reason = dense['note'] if dense and 'note' in dense else 'n/a'
-            print(f'| {row["shape"]} | — | — | — | — | — | {est} |'
-                  if reason == 'n/a' else
-                  f'| {row["shape"]} | {reason} | | | | | {est} |')
-            continue
-        print(f'| {row["shape"]} | {check["loss_can"]:.6f} | '
-              f'{check["loss_abs_diff"]:.2e} | {check["grad_abs_diff"]:.2e} | '
-              f'{check["grad_abs_max"]:.2e} | {check["grad_rel_diff"]:.2e} | '
-              f'{est} |')
-    notes = {(row['shape'].label, name): res['note']
-             for row in rows for name, res in row['methods'].items()
-             if 'note' in res}
-    if notes:
-        print()
-        for (label, name), note in notes.items():
-            print(f'- {label} {METHODS[name][0]}: {note}')
-
-
-def verdicts(rows) -> List[dict]:
-    by_label = {row['shape'].label: row for row in rows
-                if row['shape'].label.startswith('P')}
-    out = []
-
-    def add(target, status, detail):
-        out.append(dict(target=target, status=status, detail=detail))
-
-    for label, min_speed, min_mem in (('P2', 10, 20), ('P3', 5, None)):
-        target = (f'{label}: CanLoss ≥{min_speed}× faster'
-                  + (f' and ≥{min_mem}× less peak memory' if min_mem else '')
-                  + ' than dense')
-        row = by_label.get(label)
-        if row is None:
-            add(target, 'not measured', f'{label} not in this run')
-            continue
-        can, dense = (row['methods'].get('can_dot_product'),
-                      row['methods'].get('dense'))
-        if can is None or dense is None or can['status'] != 'ok':
-            add(target, 'not measured', 'method not run')
-            continue
-        if dense['status'] == 'does not fit':
-            need_mib = dense['dense_estimate_gib'] * 1024
-            add(target, 'met', f'{dense["note"]}; CanLoss ran in '
-                f'{can["time_ms"]:.0f} ms, {can["peak_mib"]:.0f} MiB: that '
-                f'estimate is {need_mib / can["peak_mib"]:.1f}× CanLoss\'s '
-                'peak memory')
-            continue
-        if dense['status'] != 'ok':
-            add(target, 'not measured', dense.get('note', dense['status']))
-            continue
-        speed = row['ratios']['dense_over_can_time']
-        mem = row['ratios']['dense_over_can_mem']
-        missed = []
-        if speed < min_speed:
-            missed.append(f'speed-up {speed:.1f}× < {min_speed}× '
-                          f'(missed by {min_speed / speed:.2f}×)')
-        if min_mem and mem < min_mem:
-            missed.append(f'memory {mem:.1f}× < {min_mem}× '
-                          f'(missed by {min_mem / mem:.2f}×)')
-        detail = f'{speed:.1f}× faster' + (
-            f', {mem:.1f}× less memory' if min_mem else '')
-        add(target, 'missed' if missed else 'met',
-            detail + ('; ' + '; '.join(missed) if missed else ''))
-
-    worst = []
-    for label, row in by_label.items():
-        value = row['ratios']['can_over_pkd_time']
-        if value is not None:
-            worst.append((value, label))
-    target = 'CanLoss within 2× of PKD time at every level'
-    if not worst:
-        add(target, 'not measured', 'no level with both measured')
-    else:
-        ratios = ', '.join(f'{label} {value:.2f}×'
-                           for value, label in sorted(worst, key=lambda x:
-                                                      x[1]))
-        ratios += _all_levels_over_pkd(by_label)
-        bad = [(value, label) for value, label in worst if value > 2]
-        if bad:
-            value, label = max(bad)
-            add(target, 'missed',
-                f'CanLoss/PKD: {ratios}; worst {label} missed by '
-                f'{value / 2:.2f}×' + _floor_over_pkd(by_label[label]))
-        else:
-            add(target, 'met', f'CanLoss/PKD: {ratios}')
-    return out
-
-
-def _all_levels_over_pkd(by_label) -> str:
-    """What one FPN training step pays: every level's loss, summed."""
-    rows = list(by_label.values())
-    pairs = [(row['methods'].get('can_dot_product'), row['methods'].get('pkd'))
-             for row in rows]
-    if any(ratio(can, pkd, 'time_ms') is None for can, pkd in pairs):
-        return ''
-    can_ms = sum(can['time_ms'] for can, _ in pairs)
-    pkd_ms = sum(pkd['time_ms'] for _, pkd in pairs)
-    return (f'; all {len(rows)} levels summed (one training step) '
-            f'{can_ms / pkd_ms:.2f}×')
-
-
-def _floor_over_pkd(row) -> str:
-    value = ratio(row['methods'].get('floor'), row['methods'].get('pkd'),
-                  'time_ms')
-    if value is None:
-        return ''
-    return f"; there the four 1×1 convs alone take {value:.2f}× PKD's time"
 
 
 # --------------------------------------------------------------------------

@@ -56,19 +56,15 @@ import sys
 import time
 from typing import Dict, List
 
-HERE = osp.dirname(osp.abspath(__file__))
-ROOT = osp.dirname(osp.dirname(HERE))
-sys.path[:0] = [ROOT, HERE]  # this checkout's cankd; _environment
-import cankd  # noqa: E402,F401  (compat shims before anything imports mmrazor)
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config  # noqa: E402
+import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
+import numpy as np
+import torch
+from cankd.utils import atomic_write
+from cankd.utils.build import build_model_offline
+from cankd.utils.environment import cpu_model
+from mmengine.config import Config
 
-from cankd.utils import atomic_write  # noqa: E402
-from cankd.utils.build import build_model_offline  # noqa: E402
-
-from _environment import cpu_model  # noqa: E402
-
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(
     ROOT, 'configs', 'demo',
     'cankd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py')

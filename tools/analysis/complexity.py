@@ -26,7 +26,6 @@ Counters:
 """
 import argparse
 import json
-import os.path as osp
 import sys
 import warnings
 
@@ -35,8 +34,7 @@ from torch.utils.flop_counter import (FlopCounterMode,
                                       sdpa_backward_flop_count,
                                       sdpa_flop_count)
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_loss import METHODS, build_methods  # noqa: E402
+from _loss_methods import METHODS, build_methods
 
 PAPER = dict(gflops=1.09, params_m=0.13)  # paper Table 5, CanKD
 aten = torch.ops.aten

@@ -37,6 +37,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
+from cankd.utils.atomic_io import atomic_write
+
 #: Name of the file that records with which parameters a dataset was built.
 STAMP_NAME = '.cankd_dataset.json'
 
@@ -49,7 +51,7 @@ def log(message: str) -> None:
     """Prints one progress line at once (the scripts run for a while).
 
     Args:
-        message: The text to print.
+        message (str): The text to print.
     """
     print(f'[data] {message}', flush=True)
 
@@ -62,8 +64,8 @@ def _run(cmd: Sequence[str], cwd: Path) -> None:
     failure the tail of it goes into the error message.
 
     Args:
-        cmd: The command and its arguments.
-        cwd: The working directory (``apt-get download`` writes into it).
+        cmd (Sequence[str]): The command and its arguments.
+        cwd (Path): The working directory (``apt-get download`` writes into it).
 
     Raises:
         FetchError: If the command is missing or exits with a non-zero status.
@@ -87,10 +89,10 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     would take for a finished one. An existing ``final`` is replaced.
 
     Args:
-        final: Where the folder must end up.
+        final (Path): Where the folder must end up.
 
     Yields:
-        The temporary folder to fill (a sibling of ``final``, same filesystem,
+        Path: The temporary folder to fill (a sibling of ``final``, same filesystem,
         so the final move is a rename).
     """
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -112,32 +114,22 @@ def atomic_dir(final: Path) -> Iterator[Path]:
 
 
 def write_json(path: Path, obj: Any) -> None:
-    """Writes JSON atomically (temporary file in the same folder, then rename).
+    """Writes JSON atomically (:func:`cankd.utils.atomic_io.atomic_write`).
 
     Args:
-        path: Destination file; its folder is created if needed.
-        obj: A JSON-serialisable object.
+        path (Path): Destination file; its folder is created if needed.
+        obj (Any): A JSON-serialisable object.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(obj, f, indent=1, ensure_ascii=False)
-            f.write('\n')
-        os.chmod(tmp, 0o644)  # mkstemp creates 0o600 files
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic_write(json.dumps(obj, indent=1, ensure_ascii=False) + '\n',
+                 str(path))
 
 
 def link_or_copy(src: Path, dst: Path) -> None:
     """Hard-links ``src`` to ``dst`` (no extra disk space), copying if that fails.
 
     Args:
-        src: An existing file.
-        dst: The new path; its folder is created if needed.
+        src (Path): An existing file.
+        dst (Path): The new path; its folder is created if needed.
     """
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -150,11 +142,11 @@ def is_up_to_date(folder: Path, params: dict[str, Any]) -> bool:
     """Tells whether ``folder`` was completely built with exactly ``params``.
 
     Args:
-        folder: A dataset folder written by :func:`atomic_dir`.
-        params: Everything the content depends on (generator version included).
+        folder (Path): A dataset folder written by :func:`atomic_dir`.
+        params (dict[str, Any]): Everything the content depends on (generator version included).
 
     Returns:
-        True if the folder's stamp records the same parameters.
+        bool: True if the folder's stamp records the same parameters.
     """
     stamp = folder / STAMP_NAME
     if not stamp.is_file():
@@ -169,8 +161,8 @@ def write_stamp(folder: Path, params: dict[str, Any]) -> None:
     """Records the build parameters in ``folder`` (see :func:`is_up_to_date`).
 
     Args:
-        folder: The dataset folder (usually still the temporary one).
-        params: JSON-serialisable build parameters.
+        folder (Path): The dataset folder (usually still the temporary one).
+        params (dict[str, Any]): JSON-serialisable build parameters.
     """
     write_json(folder / STAMP_NAME, params)
 
@@ -194,9 +186,9 @@ def extract_archive(archive: Path, dest: Path, prefixes: Iterable[str]) -> None:
     Only what the scripts need is extracted, which keeps the cache small.
 
     Args:
-        archive: The archive file.
-        dest: The folder to extract into (created if needed).
-        prefixes: Member path prefixes to keep, e.g. ``'sahi-0.12.8/demo/'``.
+        archive (Path): The archive file.
+        dest (Path): The folder to extract into (created if needed).
+        prefixes (Iterable[str]): Member path prefixes to keep, e.g. ``'sahi-0.12.8/demo/'``.
 
     Raises:
         FetchError: If no member matches (the package layout changed).
@@ -227,13 +219,13 @@ def fetch_deb(package: str, cache: Path, probe: str) -> Path:
     fresh machine) and ``dpkg-deb -x`` unpacks it into the cache.
 
     Args:
-        package: The Debian package name.
-        cache: The cache folder.
-        probe: A path inside the package, relative to ``/``, used to tell
+        package (str): The Debian package name.
+        cache (Path): The cache folder.
+        probe (str): A path inside the package, relative to ``/``, used to tell
             whether the package (or our extraction of it) is complete.
 
     Returns:
-        A root folder such that ``root / probe`` exists.
+        Path: A root folder such that ``root / probe`` exists.
 
     Raises:
         FetchError: If apt or dpkg-deb fail or the package lacks ``probe``.
@@ -277,14 +269,14 @@ def fetch_pypi(requirement: str, cache: Path, prefixes: Sequence[str],
     """Downloads a PyPI distribution (never installs it) and extracts parts of it.
 
     Args:
-        requirement: A pinned requirement such as ``'sahi==0.12.8'``.
-        cache: The cache folder.
-        prefixes: Archive member prefixes to extract (see :func:`extract_archive`).
-        sdist: Download the source distribution (``--no-binary :all:``) rather
+        requirement (str): A pinned requirement such as ``'sahi==0.12.8'``.
+        cache (Path): The cache folder.
+        prefixes (Sequence[str]): Archive member prefixes to extract (see :func:`extract_archive`).
+        sdist (bool): Download the source distribution (``--no-binary :all:``) rather
             than a wheel.
 
     Returns:
-        The folder the members were extracted into (paths keep their archive
+        Path: The folder the members were extracted into (paths keep their archive
         prefix, e.g. ``<folder>/sahi-0.12.8/demo/...``).
 
     Raises:
@@ -333,8 +325,8 @@ class CocoBuilder:
         """Creates an empty dataset.
 
         Args:
-            category_names: Class names; their ids are 1..K in this order.
-            description: Free text stored in the json's ``info``.
+            category_names (Sequence[str]): Class names; their ids are 1..K in this order.
+            description (str): Free text stored in the json's ``info``.
         """
         self.categories = [{'id': i, 'name': n, 'supercategory': n}
                            for i, n in enumerate(category_names, start=1)]
@@ -356,12 +348,12 @@ class CocoBuilder:
         """Adds one instance and returns its id.
 
         Args:
-            image_id: The id returned by :meth:`add_image`.
-            category: The class name (must be one of the builder's names).
-            bbox: ``[x, y, w, h]`` in pixels.
-            segmentation: Polygons (list of flat ``[x0, y0, x1, y1, ...]``
+            image_id (int): The id returned by :meth:`add_image`.
+            category (str): The class name (must be one of the builder's names).
+            bbox (Sequence[float]): ``[x, y, w, h]`` in pixels.
+            segmentation (Any): Polygons (list of flat ``[x0, y0, x1, y1, ...]``
                 lists) or a compressed RLE dict.
-            area: The instance area in pixels.
+            area (float): The instance area in pixels.
         """
         ann_id = len(self.annotations) + 1
         self.annotations.append({
@@ -386,11 +378,11 @@ def describe_coco(coco: dict[str, Any], title: str) -> str:
     """Summarises a COCO dataset: image, instance and per-class counts.
 
     Args:
-        coco: COCO json content.
-        title: A name for the dataset / split.
+        coco (dict[str, Any]): COCO json content.
+        title (str): A name for the dataset / split.
 
     Returns:
-        A multi-line human-readable summary.
+        str: A multi-line human-readable summary.
     """
     names = {c['id']: c['name'] for c in coco['categories']}
     counts = Counter(a['category_id'] for a in coco['annotations'])
@@ -403,10 +395,10 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     """Returns the command line options that every dataset script shares.
 
     Args:
-        description: The script's help text.
+        description (str): The script's help text.
 
     Returns:
-        A parser with ``--out``, ``--cache`` and ``--force``.
+        argparse.ArgumentParser: A parser with ``--out``, ``--cache`` and ``--force``.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument('--out', type=Path, default=Path('data'),

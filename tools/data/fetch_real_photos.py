@@ -111,10 +111,10 @@ def labelme_examples(cache: Path) -> Path:
     """Returns labelme's ``examples`` folder, from Debian or else from PyPI.
 
     Args:
-        cache: The download cache.
+        cache (Path): The download cache.
 
     Returns:
-        The ``examples`` folder.
+        Path: The ``examples`` folder.
     """
     try:
         return fetch_deb(LABELME_DEB, cache, LABELME_DEB_EXAMPLES) / LABELME_DEB_EXAMPLES
@@ -128,10 +128,10 @@ def load_labelme(json_path: Path) -> tuple[Instance, ...]:
     """Reads a labelme json into instances, grouping shapes like labelme2coco does.
 
     Args:
-        json_path: A labelme annotation (polygon shapes).
+        json_path (Path): A labelme annotation (polygon shapes).
 
     Returns:
-        Instances in order of first appearance, ``__ignore__`` ones included
+        tuple[Instance, ...]: Instances in order of first appearance, ``__ignore__`` ones included
         (they matter for the drawing order of label maps).
     """
     shapes = json.loads(json_path.read_text(encoding='utf-8'))['shapes']
@@ -151,10 +151,10 @@ def load_sahi(json_path: Path) -> tuple[Instance, ...]:
     """Reads sahi's single-image COCO json (its ``area`` values are wrong, unused).
 
     Args:
-        json_path: ``terrain2_coco.json``.
+        json_path (Path): ``terrain2_coco.json``.
 
     Returns:
-        The annotated cars.
+        tuple[Instance, ...]: The annotated cars.
     """
     coco = json.loads(json_path.read_text(encoding='utf-8'))
     names = {c['id']: c['name'] for c in coco['categories']}
@@ -169,10 +169,10 @@ def load_quokka(json_path: Path) -> tuple[Instance, ...]:
     """Reads imgaug's quokka annotation: one box (x1y1x2y2) and one outline polygon.
 
     Args:
-        json_path: ``quokka_annotations.json``.
+        json_path (Path): ``quokka_annotations.json``.
 
     Returns:
-        The single annotated animal.
+        tuple[Instance, ...]: The single annotated animal.
     """
     ann = json.loads(json_path.read_text(encoding='utf-8'))
     (box,), (polygon,) = ann['bounding_boxes'], ann['polygons']
@@ -185,10 +185,10 @@ def collect_photos(cache: Path) -> list[Photo]:
     """Fetches all sources and returns the 11 photos with their annotations.
 
     Args:
-        cache: The download cache.
+        cache (Path): The download cache.
 
     Returns:
-        VOC photos, street frames, shelf photo, sahi terrain, quokka (in order).
+        list[Photo]: VOC photos, street frames, shelf photo, sahi terrain, quokka (in order).
     """
     examples = labelme_examples(cache)
     sahi = fetch_pypi(SAHI_SDIST, cache, [f'{SAHI_DEMO}/terrain2'], sdist=True) / SAHI_DEMO
@@ -220,9 +220,9 @@ def instance_bbox(instance: Instance, width: int, height: int) -> list[float]:
     """Returns the instance's ``[x, y, w, h]`` box, clipped to the image.
 
     Args:
-        instance: The object; its own box if it has one, else its polygons' extent.
-        width: Image width.
-        height: Image height.
+        instance (Instance): The object; its own box if it has one, else its polygons' extent.
+        width (int): Image width.
+        height (int): Image height.
     """
     if instance.bbox is not None:
         x, y, w, h = instance.bbox
@@ -240,11 +240,11 @@ def build_real_photos(photos: list[Photo], folder: Path) -> dict:
     """Writes the COCO set of all photos into ``folder``.
 
     Args:
-        photos: The photos from :func:`collect_photos`.
-        folder: The (temporary) output folder.
+        photos (list[Photo]): The photos from :func:`collect_photos`.
+        folder (Path): The (temporary) output folder.
 
     Returns:
-        The COCO json content.
+        dict: The COCO json content.
     """
     names = sorted({i.label for p in photos for i in p.instances} - {IGNORE_LABEL})
     coco = CocoBuilder(names, 'Real photos from labelme-examples, sahi 0.12.8 '
@@ -275,11 +275,11 @@ def train_id_map(photo: Photo, size: tuple[int, int]) -> np.ndarray:
     """Rasterises a photo's polygons into a Cityscapes trainId map.
 
     Args:
-        photo: The photo; shapes are drawn in order, so later ones win.
-        size: ``(width, height)`` of the original photo.
+        photo (Photo): The photo; shapes are drawn in order, so later ones win.
+        size (tuple[int, int]): ``(width, height)`` of the original photo.
 
     Returns:
-        ``uint8`` array ``(height, width)``; unlabelled pixels are 255.
+        np.ndarray: ``uint8`` array ``(height, width)``; unlabelled pixels are 255.
     """
     canvas = Image.new('L', size, CITYSCAPES_IGNORE)
     draw = ImageDraw.Draw(canvas)
@@ -300,11 +300,11 @@ def build_cityscapes_mini(photos: list[Photo], folder: Path) -> Counter:
     """Writes the Cityscapes-layout set into ``folder`` (val = copy of train).
 
     Args:
-        photos: All photos; those named in :data:`CITYSCAPES_PHOTOS` are used.
-        folder: The (temporary) output folder.
+        photos (list[Photo]): All photos; those named in :data:`CITYSCAPES_PHOTOS` are used.
+        folder (Path): The (temporary) output folder.
 
     Returns:
-        Pixel counts per trainId over the train split.
+        Counter: Pixel counts per trainId over the train split.
     """
     pixels: Counter = Counter()
     chosen = [p for p in photos if p.path.stem in CITYSCAPES_PHOTOS]

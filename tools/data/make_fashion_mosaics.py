@@ -114,10 +114,10 @@ def read_idx(path: Path) -> np.ndarray:
     """Reads a gzipped IDX file (the MNIST format) into an array.
 
     Args:
-        path: ``*-idx1-ubyte.gz`` (labels) or ``*-idx3-ubyte.gz`` (images).
+        path (Path): ``*-idx1-ubyte.gz`` (labels) or ``*-idx3-ubyte.gz`` (images).
 
     Returns:
-        ``uint8`` array of shape ``(N,)`` or ``(N, 28, 28)``.
+        np.ndarray: ``uint8`` array of shape ``(N,)`` or ``(N, 28, 28)``.
     """
     data = gzip.decompress(path.read_bytes())
     zero, dtype, ndim = data[0:2], data[2], data[3]
@@ -131,11 +131,11 @@ def load_fashion_mnist(root: Path, prefix: str) -> tuple[np.ndarray, np.ndarray]
     """Loads one Fashion-MNIST split.
 
     Args:
-        root: Folder holding the ``*-ubyte.gz`` files.
-        prefix: ``'train'`` or ``'t10k'``.
+        root (Path): Folder holding the ``*-ubyte.gz`` files.
+        prefix (str): ``'train'`` or ``'t10k'``.
 
     Returns:
-        Images ``(N, 28, 28)`` and labels ``(N,)``, both ``uint8``.
+        tuple[np.ndarray, np.ndarray]: Images ``(N, 28, 28)`` and labels ``(N,)``, both ``uint8``.
     """
     images = read_idx(root / f'{prefix}-images-idx3-ubyte.gz')
     labels = read_idx(root / f'{prefix}-labels-idx1-ubyte.gz')
@@ -163,13 +163,13 @@ def draw_item(rng: np.random.Generator, images: np.ndarray, labels: np.ndarray,
     """Draws a random photo, scale and position (the patch lies inside the canvas).
 
     Args:
-        rng: The canvas's random generator.
-        images: Source photos ``(N, 28, 28)``.
-        labels: Their classes.
-        canvas: Canvas side in pixels.
+        rng (np.random.Generator): The canvas's random generator.
+        images (np.ndarray): Source photos ``(N, 28, 28)``.
+        labels (np.ndarray): Their classes.
+        canvas (int): Canvas side in pixels.
 
     Returns:
-        The candidate item, or None if its photo has no mask pixel at all.
+        Item | None: The candidate item, or None if its photo has no mask pixel at all.
     """
     index = int(rng.integers(len(images)))
     # Cap the scale so a patch always fits a small canvas.
@@ -190,13 +190,13 @@ def place_items(rng: np.random.Generator, images: np.ndarray, labels: np.ndarray
     """Chooses 2-5 items whose boxes do not overlap.
 
     Args:
-        rng: The canvas's random generator.
-        images: Source photos.
-        labels: Their classes.
-        canvas: Canvas side in pixels.
+        rng (np.random.Generator): The canvas's random generator.
+        images (np.ndarray): Source photos.
+        labels (np.ndarray): Their classes.
+        canvas (int): Canvas side in pixels.
 
     Returns:
-        At least ``ITEMS_PER_CANVAS[0]`` items (a crowded canvas may hold fewer
+        list[Item]: At least ``ITEMS_PER_CANVAS[0]`` items (a crowded canvas may hold fewer
         than the number drawn).
     """
     wanted = int(rng.integers(ITEMS_PER_CANVAS[0], ITEMS_PER_CANVAS[1] + 1))
@@ -218,13 +218,13 @@ def render(rng: np.random.Generator, items: list[Item],
     """Composes the RGB canvas and its semantic label map.
 
     Args:
-        rng: The canvas's random generator (background, tints, noise).
-        items: Non-overlapping items from :func:`place_items`.
-        canvas: Canvas side in pixels.
+        rng (np.random.Generator): The canvas's random generator (background, tints, noise).
+        items (list[Item]): Non-overlapping items from :func:`place_items`.
+        canvas (int): Canvas side in pixels.
 
     Returns:
-        ``uint8`` image ``(canvas, canvas, 3)`` and ``uint8`` label map
-        ``(canvas, canvas)`` (0 background, class + 1 on mask pixels).
+        tuple[np.ndarray, np.ndarray]: ``uint8`` image ``(canvas, canvas, 3)`` and ``uint8`` label
+        map ``(canvas, canvas)`` (0 background, class + 1 on mask pixels).
     """
     image = np.empty((canvas, canvas, 3), np.float32)
     image[:] = rng.uniform(0.0, BACKGROUND_MAX, size=3)
@@ -260,10 +260,10 @@ def rle_encode(mask: np.ndarray) -> dict:
     with a continuation bit, offset by 48 into printable characters.
 
     Args:
-        mask: Boolean array ``(height, width)``.
+        mask (np.ndarray): Boolean array ``(height, width)``.
 
     Returns:
-        ``{'size': [height, width], 'counts': str}``.
+        dict: ``{'size': [height, width], 'counts': str}``.
     """
     flat = mask.T.reshape(-1).astype(bool)
     changes = np.flatnonzero(flat[1:] != flat[:-1]) + 1
@@ -287,16 +287,16 @@ def make_split(split: str, count: int, seed: int, canvas: int, source: Path,
     """Generates one split into the detection and segmentation folders.
 
     Args:
-        split: ``'train'`` or ``'val'``.
-        count: Number of canvases.
-        seed: Base random seed.
-        canvas: Canvas side in pixels.
-        source: Folder of the Fashion-MNIST files.
-        det: The (temporary) ``fashion_det`` folder.
-        seg: The (temporary) ``fashion_seg`` folder.
+        split (str): ``'train'`` or ``'val'``.
+        count (int): Number of canvases.
+        seed (int): Base random seed.
+        canvas (int): Canvas side in pixels.
+        source (Path): Folder of the Fashion-MNIST files.
+        det (Path): The (temporary) ``fashion_det`` folder.
+        seg (Path): The (temporary) ``fashion_seg`` folder.
 
     Returns:
-        The split's COCO json content and a histogram of items per canvas.
+        tuple[dict, Counter]: The split's COCO json content and a histogram of items per canvas.
     """
     prefix, stream = SPLITS[split]
     images, labels = load_fashion_mnist(source, prefix)

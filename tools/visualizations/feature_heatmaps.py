@@ -32,21 +32,20 @@ import math
 import os.path as osp
 import sys
 
-HERE = osp.dirname(osp.abspath(__file__))
-sys.path.insert(0, osp.dirname(osp.dirname(HERE)))  # this checkout's cankd
-import cankd  # noqa: E402,F401  (compat shims before anything imports mmrazor)
-import cv2  # noqa: E402
-import torch  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
+import cv2
+import torch
+from cankd.compat import load_checkpoint_file
+from cankd.utils import atomic_write
+from cankd.utils.build import build_model_offline
+from cankd.utils.distill_pairs import distilled_mappings, feature_stride
+from cankd.utils.student_checkpoint import (STUDENT_PREFIX, TEACHER_PREFIX,
+                                            weights_under)
+from mmengine.config import Config, DictAction
 
-from cankd.compat import load_checkpoint_file  # noqa: E402
-from cankd.utils import atomic_write  # noqa: E402
-from cankd.utils.build import build_model_offline  # noqa: E402
-from cankd.utils.distill_pairs import distilled_mappings  # noqa: E402
-from cankd.utils.feature_maps import (  # noqa: E402
-    REDUCTIONS, collect_pair_features, compose_grid,
-    feature_energy, feature_heatmap, has_prefix, load_weights, overlay,
-    prepare_image, select_state_dict)
+from feature_maps import (REDUCTIONS, collect_pair_features, compose_grid,
+                          feature_energy, feature_heatmap, load_weights,
+                          overlay, prepare_image, select_state_dict)
 
 RANDOM = 'random init (no checkpoint)'
 
@@ -89,14 +88,12 @@ def _name(path: str) -> str:
     return osp.join(folder, osp.basename(path)) if folder else path
 
 
-def _stride(input_size, feature_size) -> str:
-    """The power-of-two stride whose rounded-up division of the input gives
-    the feature size (strided convs round up); else the ratio."""
-    for stride in (2**k for k in range(10)):
-        if all(math.ceil(i / stride) == f
-               for i, f in zip(input_size, feature_size)):
-            return str(stride)
-    return f'~{max(i / f for i, f in zip(input_size, feature_size)):.3g}'
+def _stride(input_height: int, feature_height: int) -> str:
+    """The stride as a row title says it: ``8``, or ``~7.3`` for one that
+    is no power of two."""
+    stride = feature_stride((1, 1, feature_height, 1), input_height)
+    return f'{stride:g}' if math.log2(stride).is_integer() else \
+        f'~{stride:.3g}'
 
 
 def main() -> int:
@@ -118,7 +115,7 @@ def main() -> int:
     prepared = prepare_image(cfg, algorithm, args.image)
     kd = (load_checkpoint_file(args.checkpoint, 'cpu')
           if args.checkpoint else None)
-    if kd is not None and not has_prefix(kd, 'architecture.'):
+    if kd is not None and not weights_under(kd, STUDENT_PREFIX):
         print(f'{args.checkpoint} is not a distillation checkpoint (no '
               'architecture.* weights); pass a plain student checkpoint as '
               '--baseline-student.', file=sys.stderr)
@@ -129,11 +126,11 @@ def main() -> int:
         load_weights(algorithm.teacher,
                      select_state_dict(
                          load_checkpoint_file(args.teacher_checkpoint,
-                                              'cpu'), 'teacher.'),
+                                              'cpu'), TEACHER_PREFIX),
                      'teacher')
         teacher_note = _name(args.teacher_checkpoint)
-    elif kd is not None and has_prefix(kd, 'teacher.'):
-        load_weights(algorithm.teacher, select_state_dict(kd, 'teacher.'),
+    elif kd is not None and weights_under(kd, TEACHER_PREFIX):
+        load_weights(algorithm.teacher, select_state_dict(kd, TEACHER_PREFIX),
                      'teacher')
         teacher_note = f'teacher.* of {_name(args.checkpoint)}'
     else:
@@ -147,7 +144,7 @@ def main() -> int:
         load_weights(algorithm.student,
                      select_state_dict(
                          load_checkpoint_file(args.baseline_student, 'cpu'),
-                         'architecture.'), 'baseline student')
+                         STUDENT_PREFIX), 'baseline student')
         baseline_note = _name(args.baseline_student)
     else:
         baseline_note = RANDOM
@@ -155,7 +152,7 @@ def main() -> int:
 
     if kd is not None:
         load_weights(algorithm.student,
-                     select_state_dict(kd, 'architecture.'),
+                     select_state_dict(kd, STUDENT_PREFIX),
                      'distilled student')
         distilled_note = _name(args.checkpoint)
     else:
@@ -188,7 +185,7 @@ def main() -> int:
             peaks.append(float(energy[:rows, :cols].max()))
         cells.append(row)
         height, width = t.feature.shape[-2:]
-        stride = _stride(prepared.input_size, (height, width))
+        stride = _stride(input_h, height)
         level = (f'{t.label} ({t.source})'
                  if (t.label, t.source) == (b.label, b.source) else
                  f'S {b.label} / T {t.label}')

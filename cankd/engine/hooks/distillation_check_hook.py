@@ -40,8 +40,9 @@ class DistillationCheckHook(Hook):
                       logger='current')
             return
         # SingleTeacherDistill marks the teacher initialised once it loaded
-        # teacher_ckpt (or pretrained weights through cfg_path).
-        if self.require_teacher_ckpt and not getattr(model.teacher, '_is_init',
+        # teacher_ckpt (or pretrained weights through cfg_path): mmengine's
+        # BaseModule.is_init.
+        if self.require_teacher_ckpt and not getattr(model.teacher, 'is_init',
                                                      False):
             raise ValueError(
                 'The teacher has no weights: model.teacher_ckpt is not set, '

@@ -29,10 +29,25 @@ class InheritTeacherHook(Hook):
                              f'names, e.g. ["neck", "bbox_head"], got '
                              f'{modules!r}.')
         self.modules = tuple(modules)
+        self.loaded_checkpoint = False
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        """Note that the Runner loaded (``load_from``) or resumed weights.
+
+        Args:
+            runner (Runner): The runner.
+            checkpoint (dict): The loaded checkpoint.
+        """
+        self.loaded_checkpoint = True
 
     def before_train(self, runner) -> None:
-        # before_train runs after the Runner loaded or resumed a checkpoint.
-        if getattr(runner, '_has_loaded', False):
+        """Inherit, unless the Runner loaded a checkpoint.
+
+        Args:
+            runner (Runner): The runner; ``before_train`` runs after it
+                loaded or resumed a checkpoint.
+        """
+        if self.loaded_checkpoint:
             print_log('InheritTeacherHook: weights come from a loaded '
                       'checkpoint, not inheriting from the teacher.',
                       logger='current')

@@ -14,7 +14,7 @@ Finished runs are kept in the work dir and reused, so an interrupted run
 continues where it stopped. The table, the command, the versions and the
 hardware are written into docs/benchmarks.md (``--docs``) between markers.
 
-    python tools/benchmarks/reproduce_detection.py [--seeds 0 1 2] \\
+    python tools/demo/reproduce_detection.py [--seeds 0 1 2] \\
         [--iters 600] [--methods none cankd pkd mgd] [--gpus 2]
 """
 import argparse
@@ -27,19 +27,13 @@ import sys
 import time
 from typing import Dict, List, Optional, Sequence
 
-HERE = osp.dirname(osp.abspath(__file__))
-ROOT = osp.dirname(osp.dirname(HERE))
-# The demo's workflow and configs are the reproduction's, and the analysis
-# tools describe the machine.
-sys.path[:0] = [ROOT, osp.join(ROOT, 'tools', 'demo'),
-                osp.join(ROOT, 'tools', 'analysis')]
+from cankd.utils import atomic_write
+from cankd.utils.environment import cpu_model, versions
 
-from _environment import cpu_model, versions  # noqa: E402
-from _workflow import dist_train, evaluate, step  # noqa: E402
-from cankd.utils import atomic_write  # noqa: E402
-from detection_demo import (CANKD_CFG, CONFIGS, STUDENT_CFG,  # noqa: E402
-                            TEACHER_CFG, fetch_data, schedule,
-                            train_teacher)
+# The demo's workflow and configs are the reproduction's.
+from _workflow import ROOT, dist_train, evaluate, step
+from detection_demo import (CANKD_CFG, CONFIGS, STUDENT_CFG, TEACHER_CFG,
+                            fetch_data, schedule, train_teacher)
 
 # Command-line name -> (table name, config, distils from the teacher).
 METHODS = {
@@ -163,7 +157,7 @@ def format_report(args: argparse.Namespace, teacher: dict,
     cpus = len(os.sched_getaffinity(0))
     lines += [
         '', '```text',
-        ' '.join(['command: python tools/benchmarks/reproduce_detection.py',
+        ' '.join(['command: python tools/demo/reproduce_detection.py',
                   *map(shlex.quote, sys.argv[1:])]),
         f'versions: {version_text}',
         f'hardware: {cpu_model()}, {cpus} CPUs available, no GPU',

@@ -47,8 +47,7 @@ tensors (``weight``, ``bias``, ``running_mean``, ``running_var``,
 ``num_batches_tracked``) keep their suffix. Values are not touched: the
 tensors of the result are those of the input.
 
-This module needs nothing but the standard library and torch (the data
-script loads it without importing the ``cankd`` package).
+This module needs nothing but the standard library and torch.
 """
 import re
 from collections import OrderedDict
@@ -81,12 +80,12 @@ def block_position(feature_index: int) -> Tuple[int, int]:
     """Map torchvision's ``features.<i>`` of a block to its stage and block.
 
     Args:
-        feature_index: ``i`` in ``features.<i>``, 1..17.
+        feature_index (int): ``i`` in ``features.<i>``, 1..17.
 
     Returns:
-        ``(stage, block)``: the block is ``layer<stage>.<block>`` (stage
-        1-based, block 0-based), e.g. ``1 -> (1, 0)``, ``3 -> (2, 1)``,
-        ``17 -> (7, 0)``.
+        Tuple[int, int]: ``(stage, block)``: the block is
+        ``layer<stage>.<block>`` (stage 1-based, block 0-based), e.g.
+        ``1 -> (1, 0)``, ``3 -> (2, 1)``, ``17 -> (7, 0)``.
 
     Raises:
         ValueError: If ``feature_index`` is not a block's index.
@@ -105,11 +104,11 @@ def feature_index(stage: int, block: int) -> int:
     """Inverse of :func:`block_position`.
 
     Args:
-        stage: 1-based stage, ``layer<stage>``.
-        block: 0-based block in that stage.
+        stage (int): 1-based stage, ``layer<stage>``.
+        block (int): 0-based block in that stage.
 
     Returns:
-        ``i`` such that torchvision's ``features.<i>`` is that block.
+        int: ``i`` such that torchvision's ``features.<i>`` is that block.
 
     Raises:
         ValueError: If there is no such block.
@@ -144,16 +143,17 @@ def map_torchvision_key(key: str, flavour: str) -> Optional[str]:
     See the module docstring for the full table.
 
     Args:
-        key: A key of torchvision's ``MobileNetV2().state_dict()``, e.g.
+        key (str): A key of torchvision's ``MobileNetV2().state_dict()``, e.g.
             ``'features.2.conv.1.1.running_var'``.
-        flavour: ``'mmdet'`` (``mmdet.models.backbones.MobileNetV2``) or
+        flavour (str): ``'mmdet'`` (``mmdet.models.backbones.MobileNetV2``) or
             ``'mmseg'`` (``mmseg.models.backbones.MobileNetV2``).
 
     Returns:
-        The backbone's key (e.g. ``'layer2.0.depthwise_conv.bn.running_var'``
-        for mmdet, ``'layer2.0.conv.1.bn.running_var'`` for mmseg), or
-        ``None`` for a tensor the backbone has no place for: the classifier,
-        and for mmseg the last 1x1 conv ``features.18``.
+        Optional[str]: The backbone's key (e.g.
+        ``'layer2.0.depthwise_conv.bn.running_var'`` for mmdet,
+        ``'layer2.0.conv.1.bn.running_var'`` for mmseg), or ``None`` for a
+        tensor the backbone has no place for: the classifier, and for mmseg the
+        last 1x1 conv ``features.18``.
 
     Raises:
         ValueError: If ``flavour`` is unknown.
@@ -206,14 +206,16 @@ def convert_torchvision_mobilenet_v2(
     """Remap a whole torchvision MobileNetV2 state dict (see the module table).
 
     Args:
-        state_dict: torchvision's ``MobileNetV2`` state dict (width 1.0), e.g.
-            the content of ``mobilenet_v2-b0353104.pth``.
-        flavour: ``'mmdet'`` or ``'mmseg'``.
+        state_dict (Mapping[str, torch.Tensor]): torchvision's ``MobileNetV2``
+            state dict (width 1.0), e.g. the content of
+            ``mobilenet_v2-b0353104.pth``.
+        flavour (str): ``'mmdet'`` or ``'mmseg'``.
 
     Returns:
-        The state dict of the OpenMMLab backbone, in the input's order: 312
-        tensors for mmdet (everything but the classifier), 306 for mmseg (also
-        without ``features.18``). Tensors are shared with the input.
+        OrderedDict[str, torch.Tensor]: The state dict of the OpenMMLab
+        backbone, in the input's order: 312 tensors for mmdet (everything but
+        the classifier), 306 for mmseg (also without ``features.18``). Tensors
+        are shared with the input.
 
     Raises:
         ValueError: If ``flavour`` is unknown or two keys map to one.
@@ -235,12 +237,13 @@ def unmap_to_torchvision(state_dict: Mapping[str, torch.Tensor],
     """Inverse of :func:`convert_torchvision_mobilenet_v2` (for tests).
 
     Args:
-        state_dict: An mmdet or mmseg ``MobileNetV2`` state dict (width 1.0).
-        flavour: ``'mmdet'`` or ``'mmseg'``.
+        state_dict (Mapping[str, torch.Tensor]): An mmdet or mmseg
+            ``MobileNetV2`` state dict (width 1.0).
+        flavour (str): ``'mmdet'`` or ``'mmseg'``.
 
     Returns:
-        The same tensors under torchvision's keys (without the classifier,
-        and for mmseg without ``features.18``).
+        Dict[str, torch.Tensor]: The same tensors under torchvision's keys
+        (without the classifier, and for mmseg without ``features.18``).
 
     Raises:
         KeyError: If a key has no torchvision counterpart.

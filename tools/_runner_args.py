@@ -1,16 +1,26 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """Command-line options that ``tools/train.py`` and ``tools/test.py``
-share, and the config they produce."""
+share, and the config they produce.
+
+The two scripts import it as ``_runner_args``: run as scripts
+(``python tools/train.py``), their folder is on ``sys.path``.
+"""
 import argparse
 import os
 import os.path as osp
 
+from cankd.compat.distributed import setup_cpu_distributed
+from cankd.utils.parent_death import exit_with_parent
 from mmengine.config import Config, DictAction
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
     """Add ``--work-dir``, ``--cfg-options``, ``--launcher`` and
-    ``--local-rank``."""
+    ``--local-rank``.
+
+    Args:
+        parser (argparse.ArgumentParser): The script's parser.
+    """
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--cfg-options',
@@ -40,8 +50,6 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     Returns:
         Config: The config for ``Runner.from_cfg``.
     """
-    from ..compat.distributed import setup_cpu_distributed
-    from .parent_death import exit_with_parent
     if args.launcher == 'pytorch' and 'TORCHELASTIC_RUN_ID' in os.environ:
         exit_with_parent()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))

@@ -1,7 +1,6 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""Activation heatmaps of the distilled features (CanKD paper, Figure 4).
-
-Three steps, each usable alone:
+"""Activation heatmaps of the distilled features (CanKD paper, Figure 4):
+what ``feature_heatmaps.py`` draws, in steps that its tests use alone.
 
 1. :func:`prepare_image` runs an image through a config's test pipeline and
    the model's data preprocessor, as at test time.
@@ -13,6 +12,8 @@ Three steps, each usable alone:
    (channel-mean of ``|f|``, or the L2 norm) and min-max normalises it;
    :func:`overlay` colour-maps it onto the image and :func:`compose_grid`
    tiles the overlays with row and column labels.
+4. :func:`select_state_dict` and :func:`load_weights` pick the weights of
+   one model out of a distillation or plain checkpoint.
 """
 import copy
 import os.path as osp
@@ -24,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .distill_pairs import distilled_mappings, extract_features
+from cankd.utils.distill_pairs import distilled_mappings, extract_features
+from cankd.utils.student_checkpoint import weights_under
 
 REDUCTIONS = {
     'mean_abs': 'channel-mean of |feature|',
@@ -183,9 +185,12 @@ def compose_grid(cells: Sequence[Sequence[np.ndarray]],
     """Tile equally sized BGR images with titles, on white.
 
     Args:
-        cells: ``cells[row][col]``, BGR uint8, all of one size.
-        col_titles: Up to :data:`TITLE_LINES` lines per column.
-        row_titles: Lines per row, written left of the row.
+        cells (Sequence[Sequence[np.ndarray]]): ``cells[row][col]``, BGR uint8,
+            all of one size.
+        col_titles (Sequence[Sequence[str]]): Up to :data:`TITLE_LINES` lines
+            per column.
+        row_titles (Sequence[Sequence[str]]): Lines per row, written left of
+            the row.
         header (str): One line above everything.
         footer (str): Text after a blue-to-red colour bar at the bottom.
 
@@ -379,21 +384,20 @@ def collect_pair_features(algorithm: nn.Module, inputs: Tensor,
 # Checkpoints
 # --------------------------------------------------------------------------
 def select_state_dict(checkpoint: dict, prefix: str) -> Dict[str, Tensor]:
-    """The weights of one sub-model of a checkpoint.
+    """The weights of one model of a checkpoint.
 
-    If any key starts with ``prefix`` (``'architecture.'``, ``'teacher.'``:
-    a distillation checkpoint), those keys without the prefix; otherwise
-    (a plain model checkpoint) the whole state dict.
+    Args:
+        checkpoint (dict): A distillation checkpoint, or a plain model's.
+        prefix (str): The model's part in a distillation checkpoint,
+            :data:`~cankd.utils.student_checkpoint.STUDENT_PREFIX` or
+            :data:`~cankd.utils.student_checkpoint.TEACHER_PREFIX`.
+
+    Returns:
+        Dict[str, Tensor]: The weights under ``prefix``, prefix removed; the
+        whole state dict if no key has the prefix (a plain checkpoint).
     """
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    picked = {k[len(prefix):]: v for k, v in state_dict.items()
-              if k.startswith(prefix)}
-    return picked or dict(state_dict)
-
-
-def has_prefix(checkpoint: dict, prefix: str) -> bool:
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    return any(k.startswith(prefix) for k in state_dict)
+    return (weights_under(checkpoint, prefix)
+            or dict(checkpoint.get('state_dict', checkpoint)))
 
 
 def load_weights(model: nn.Module, state_dict: Dict[str, Tensor],

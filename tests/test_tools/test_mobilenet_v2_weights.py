@@ -10,9 +10,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cankd.utils.mobilenet_v2_weights import (convert_torchvision_mobilenet_v2,
-                                              map_torchvision_key,
-                                              unmap_to_torchvision)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 WEIGHTS = {
@@ -25,6 +22,12 @@ MMSEG_D8 = dict(strides=(1, 2, 2, 1, 1, 1, 1),
                 dilations=(1, 1, 1, 2, 2, 4, 4), out_indices=(1, 2, 4, 6))
 TORCHVISION_STRIDES = (1, 2, 2, 2, 1, 2, 1)
 STAGE_BLOCKS = (1, 2, 3, 4, 3, 3, 1)
+
+
+@pytest.fixture(scope='module')
+def mapping(tool_module):
+    """tools/data/mobilenet_v2_weights.py, the key mapping under test."""
+    return tool_module('tools/data/mobilenet_v2_weights.py')
 
 
 def mmdet_backbone() -> torch.nn.Module:
@@ -115,7 +118,7 @@ def check_same_features(tv_sd: Dict[str, torch.Tensor],
             torch.testing.assert_close(out, ref[stage], **close)
 
 
-def fake_torchvision_state_dict() -> Dict[str, torch.Tensor]:
+def fake_torchvision_state_dict(mapping) -> Dict[str, torch.Tensor]:
     """A random torchvision-layout state dict of the right keys and shapes:
     mmdet's backbone state dict mapped backwards, with random values
     (BN statistics included, so that a swap of two BN tensors shows), plus a
@@ -133,7 +136,7 @@ def fake_torchvision_state_dict() -> Dict[str, torch.Tensor]:
             fake[key] = 0.5 + torch.rand(value.shape, generator=gen)
         else:  # bias, running_mean
             fake[key] = 0.2 * torch.randn(value.shape, generator=gen)
-    tv_sd = unmap_to_torchvision(fake, 'mmdet')
+    tv_sd = mapping.unmap_to_torchvision(fake, 'mmdet')
     tv_sd['classifier.1.weight'] = torch.zeros(1000, 1280)
     tv_sd['classifier.1.bias'] = torch.zeros(1000)
     return tv_sd
@@ -165,25 +168,25 @@ def fake_torchvision_state_dict() -> Dict[str, torch.Tensor]:
     ('features.18.1.bias', 'conv2.bn.bias', None),
     ('classifier.1.weight', None, None),
 ])
-def test_key_mapping_table(key, mmdet_key, mmseg_key):
-    assert map_torchvision_key(key, 'mmdet') == mmdet_key
-    assert map_torchvision_key(key, 'mmseg') == mmseg_key
+def test_key_mapping_table(mapping, key, mmdet_key, mmseg_key):
+    assert mapping.map_torchvision_key(key, 'mmdet') == mmdet_key
+    assert mapping.map_torchvision_key(key, 'mmseg') == mmseg_key
 
 
 @pytest.mark.parametrize('key', [
     'features.19.0.weight', 'features.1.conv.3.weight',
     'features.2.conv.4.weight', 'features.0.0.bias', 'backbone.conv1.weight'])
-def test_unknown_keys_are_refused(key):
+def test_unknown_keys_are_refused(mapping, key):
     with pytest.raises(KeyError):
-        map_torchvision_key(key, 'mmdet')
+        mapping.map_torchvision_key(key, 'mmdet')
 
 
-def test_remapped_fake_weights_compute_torchvision_features():
-    tv_sd = fake_torchvision_state_dict()
+def test_remapped_fake_weights_compute_torchvision_features(mapping):
+    tv_sd = fake_torchvision_state_dict(mapping)
     assert len(tv_sd) == 314  # as torchvision's mobilenet_v2-b0353104.pth
     mmdet, mmseg = mmdet_backbone(), mmseg_backbone()
-    mmdet_sd = convert_torchvision_mobilenet_v2(tv_sd, 'mmdet')
-    mmseg_sd = convert_torchvision_mobilenet_v2(tv_sd, 'mmseg')
+    mmdet_sd = mapping.convert_torchvision_mobilenet_v2(tv_sd, 'mmdet')
+    mmseg_sd = mapping.convert_torchvision_mobilenet_v2(tv_sd, 'mmseg')
     assert set(mmdet_sd) == set(mmdet.state_dict())
     assert set(mmseg_sd) == set(mmseg.state_dict())
     mmdet.load_state_dict(mmdet_sd, strict=True)
@@ -196,7 +199,7 @@ def test_remapped_fake_weights_compute_torchvision_features():
     reason='ImageNet MobileNetV2 weights absent: run '
     '`python tools/data/fetch_mobilenet_v2.py` to create '
     'data/weights/mobilenet_v2_imagenet_{mmdet,mmseg}.pth')
-def test_imagenet_weights_load_strictly_and_match_torchvision():
+def test_imagenet_weights_load_strictly_and_match_torchvision(mapping):
     ckpts = {flavour: torch.load(path, map_location='cpu', weights_only=True)
              for flavour, path in WEIGHTS.items()}
     mmdet, mmseg = mmdet_backbone(), mmseg_backbone()
@@ -218,4 +221,5 @@ def test_imagenet_weights_load_strictly_and_match_torchvision():
     assert len(mmdet_sd) == 312 and len(mmseg_sd) == 306
     assert torch.equal(mmdet_sd['layer7.0.linear_conv.bn.running_mean'],
                        mmseg_sd['layer7.0.conv.2.bn.running_mean'])
-    check_same_features(unmap_to_torchvision(mmdet_sd, 'mmdet'), mmdet, mmseg)
+    check_same_features(mapping.unmap_to_torchvision(mmdet_sd, 'mmdet'),
+                        mmdet, mmseg)
