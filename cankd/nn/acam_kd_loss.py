@@ -46,7 +46,8 @@ class ACAMKDLoss(nn.Module):
     ``docs/acam_kd.md``):
 
     - ``W_q``, ``W_k`` (to ``C_q`` channels) and ``W_v`` (to ``C``) are 1×1
-      convolutions with bias; ``C_q = C/2``; one head, no residual, no norm.
+      convolutions, with bias except ``W_k`` (the softmax ignores a key
+      bias); ``C_q = C/2``; one head, no residual, no norm.
     - The student enters STCA-FF detached, as MasKD computes its
       student-customised masks without gradient: the student learns from
       ``D`` alone, not by moving the masks. The teacher is detached
@@ -109,7 +110,10 @@ class ACAMKDLoss(nn.Module):
         self.diversity_weight = diversity_weight
 
         self.query = nn.Conv2d(in_channels, query_channels, kernel_size=1)
-        self.key = nn.Conv2d(in_channels, query_channels, kernel_size=1)
+        # A bias of W_k adds one number to all the logits of a query: the
+        # softmax ignores it (its gradient is zero), so W_k has none.
+        self.key = nn.Conv2d(in_channels, query_channels, kernel_size=1,
+                             bias=False)
         self.value = nn.Conv2d(in_channels, in_channels, kernel_size=1)
         self.spatial_tokens = nn.Parameter(torch.empty(num_masks,
                                                        in_channels))

@@ -23,7 +23,8 @@ def reference_acam_loss(loss: ACAMLoss, student, teacher):
     detached (the documented choices)."""
 
     def conv1x1(x, conv):  # x: (C, N)
-        return conv.weight[:, :, 0, 0] @ x + conv.bias[:, None]
+        out = conv.weight[:, :, 0, 0] @ x
+        return out if conv.bias is None else out + conv.bias[:, None]
 
     def dice(a, b):
         return 2 * (a * b).sum() / ((a * a).sum() + 1e-12 +
@@ -131,7 +132,7 @@ def test_parameters_map_onto_the_papers_modules():
         'spatial_tokens': (6, 256),  # m_s ∈ R^{M×C}
         'channel_units': (6, 256, 256),  # one C×C map per channel mask
         'query.weight': (128, 256, 1, 1), 'query.bias': (128, ),
-        'key.weight': (128, 256, 1, 1), 'key.bias': (128, ),
+        'key.weight': (128, 256, 1, 1),  # no bias: softmax ignores it
         'value.weight': (256, 256, 1, 1), 'value.bias': (256, ),
     }
 
