@@ -16,7 +16,8 @@ from torch import Tensor
 from .functional import softmax_attention
 
 
-def cross_attention_fusion(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
+def cross_attention_fusion(query: Tensor, key: Tensor,
+                           value: Tensor) -> Tensor:
     """STCA-FF: ``F_fused = V softmax(Qᵀ K / √C_q)ᵀ``, one head.
 
     The queries come from the teacher, keys and values from the student;
@@ -78,9 +79,8 @@ def masked_channel_loss(difference: Tensor, masks: Tensor) -> Tensor:
     Returns:
         Tensor: Scalar.
     """
-    energy = difference.square().sum(dim=2)  # (B, C): Σ_p D²
-    masked = torch.bmm(masks.square(), energy.unsqueeze(2)).squeeze(2)
-    return (masked / (difference.shape[2] * masks.sum(dim=2))).mean()
+    return _masked_mean(difference.square().sum(dim=2), masks,
+                        difference.shape[2])
 
 
 def masked_spatial_loss(difference: Tensor, masks: Tensor) -> Tensor:
@@ -93,9 +93,19 @@ def masked_spatial_loss(difference: Tensor, masks: Tensor) -> Tensor:
     Returns:
         Tensor: Scalar.
     """
-    energy = difference.square().sum(dim=1)  # (B, N): Σ_k D²
+    return _masked_mean(difference.square().sum(dim=1), masks,
+                        difference.shape[1])
+
+
+def _masked_mean(energy: Tensor, masks: Tensor, other_size: int) -> Tensor:
+    """``mean_{b,m} Σ_i M²_{b,m,i} E_{b,i} / (other_size Σ_i M_{b,m,i})``.
+
+    A mask weights one axis of ``D`` (channels or pixels); ``energy`` is
+    ``D²`` summed over the other axis, of ``other_size`` entries. The
+    ``B × M × C × N`` masked difference is never formed.
+    """
     masked = torch.bmm(masks.square(), energy.unsqueeze(2)).squeeze(2)
-    return (masked / (difference.shape[1] * masks.sum(dim=2))).mean()
+    return (masked / (other_size * masks.sum(dim=2))).mean()
 
 
 def dice_diversity(masks: Tensor, eps: float = 1e-12) -> Tensor:

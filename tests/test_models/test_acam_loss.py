@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 from mmrazor.registry import MODELS
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from cankd.models import ACAMLoss
 from cankd.nn import ACAMKDLoss
@@ -189,22 +188,7 @@ def test_generators_learn_from_the_loss_the_student_only_from_d():
     assert grad is None or not grad.any()
 
 
-class LargestTensor(TorchDispatchMode):
-    """Records the element count of the largest tensor any aten op makes."""
-
-    def __init__(self):
-        super().__init__()
-        self.numel = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for tensor in torch.utils._pytree.tree_leaves(out):
-            if isinstance(tensor, torch.Tensor):
-                self.numel = max(self.numel, tensor.numel())
-        return out
-
-
-def test_never_materialises_the_attention_matrix():
+def test_never_materialises_the_attention_matrix(largest_tensor):
     """STCA-FF's ``HW × HW`` softmax goes through the fused kernel,
     forward and backward."""
     torch.manual_seed(0)
@@ -213,9 +197,9 @@ def test_never_materialises_the_attention_matrix():
     loss = ACAMLoss(in_channels=channels)
     student = torch.randn(batch, channels, size, size, requires_grad=True)
     teacher = torch.randn(batch, channels, size, size)
-    with LargestTensor() as ours:
+    with largest_tensor() as ours:
         loss(student, teacher).backward()
-    with LargestTensor() as dense:
+    with largest_tensor() as dense:
         reference_acam_loss(loss, student, teacher).backward()
     assert dense.numel >= attention_numel // batch  # the probe sees it
     assert ours.numel < attention_numel // 64
@@ -244,31 +228,17 @@ def test_is_the_torch_only_module_in_mmrazors_registry():
             'diversity_weight=1.0') in repr(loss)
 
 
-@pytest.mark.parametrize('student,teacher,error,match', [
-    ((2, 8, 6, 6), (2, 8, 6), ValueError,
-     r't_feature of shape \(B, C, H, W\), got \(2, 8, 6\)'),
-    ((2, 4, 6, 6), (2, 8, 6, 6), ValueError,
-     r'in_channels=8 but s_feature has 4 channels.*connector'),
-    ((2, 8, 12, 12), (2, 8, 6, 6), ValueError,
-     r'same spatial size, got student \(2, 8, 12, 12\) and teacher '
-     r'\(2, 8, 6, 6\).*same stride'),
-    ((1, 8, 6, 6), (2, 8, 6, 6), ValueError,
-     r'batch of 1 student features and 2 teacher'),
-])
-def test_rejects_mismatched_features_naming_both_shapes(
-        student, teacher, error, match):
+def test_checks_its_inputs_naming_itself():
+    """The checks themselves: tests/test_nn/test_feature_pairs.py."""
     loss = ACAMLoss(in_channels=8)
-    with pytest.raises(error, match=match):
-        loss(torch.randn(student), torch.randn(teacher))
-    with pytest.raises(error, match=match):
-        loss.masks(torch.randn(student), torch.randn(teacher))
-
-
-def test_rejects_a_tuple_of_levels_and_says_how_to_pick_one():
-    loss = ACAMLoss(in_channels=8)
-    levels = (torch.randn(1, 8, 4, 4), torch.randn(1, 8, 2, 2))
-    with pytest.raises(TypeError, match='ACAMLoss.*got tuple.*data_idx'):
-        loss(levels, levels)
+    student, teacher = torch.randn(2, 4, 6, 6), torch.randn(2, 8, 6, 6)
+    match = r'ACAMLoss was built with in_channels=8 but s_feature has 4'
+    with pytest.raises(ValueError, match=match):
+        loss(student, teacher)
+    with pytest.raises(ValueError, match=match):
+        loss.masks(student, teacher)
+    with pytest.raises(ValueError, match=r'same spatial size'):
+        loss(torch.randn(2, 8, 6, 6), torch.randn(2, 8, 3, 3))
 
 
 @pytest.mark.parametrize('bad', [float('nan'), float('inf')])

@@ -207,24 +207,9 @@ def test_norm_cfg_selects_the_w_z_norm_layer():
     assert isinstance(loss.w_z[1], torch.nn.SyncBatchNorm)
 
 
-class LargestTensor(TorchDispatchMode):
-    """Records the element count of the largest tensor any aten op makes."""
-
-    def __init__(self):
-        super().__init__()
-        self.numel = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for tensor in torch.utils._pytree.tree_leaves(out):
-            if isinstance(tensor, torch.Tensor):
-                self.numel = max(self.numel, tensor.numel())
-        return out
-
-
 @pytest.mark.parametrize('affinity',
                          ['dot_product', 'gaussian', 'embedded_gaussian'])
-def test_never_materialises_the_affinity_matrix(affinity):
+def test_never_materialises_the_affinity_matrix(affinity, largest_tensor):
     """No op in forward or backward creates a ``B × HW × N'`` tensor."""
     torch.manual_seed(0)
     batch, channels, size = 2, 16, 64
@@ -234,9 +219,9 @@ def test_never_materialises_the_affinity_matrix(affinity):
     student = torch.randn(batch, channels, size, size, requires_grad=True)
     teacher = torch.randn(batch, channels, size, size)
 
-    with LargestTensor() as ours:
+    with largest_tensor() as ours:
         loss(student, teacher).backward()
-    with LargestTensor() as dense:
+    with largest_tensor() as dense:
         reference_can_loss(loss, student, teacher).backward()
 
     assert dense.numel >= affinity_numel  # the probe does see the matrix
