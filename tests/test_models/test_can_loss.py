@@ -255,16 +255,13 @@ def test_autocast_runs_attention_and_loss_in_fp32():
     torch.testing.assert_close(mixed, full, rtol=2e-2, atol=1e-3)
 
 
+# Every check but the pooling window is check_feature_pair's, tested in
+# tests/test_nn/test_feature_pairs.py; here, that CanLoss runs them.
 @pytest.mark.parametrize('student,teacher,error,match', [
-    ((2, 8, 6, 6), (2, 8, 6), ValueError,
-     r't_feature of shape \(B, C, H, W\), got \(2, 8, 6\)'),
     ((2, 4, 6, 6), (2, 8, 6, 6), ValueError,
-     r'in_channels=8 but s_feature has 4 channels.*connector'),
+     r'CanLoss was built with in_channels=8 but s_feature has 4 channels'),
     ((2, 8, 12, 12), (2, 8, 6, 6), ValueError,
-     r'same spatial size, got student \(2, 8, 12, 12\) and teacher '
-     r'\(2, 8, 6, 6\).*same stride'),
-    ((1, 8, 6, 6), (2, 8, 6, 6), ValueError,
-     r'batch of 1 student features and 2 teacher'),
+     r'same spatial size, got student \(2, 8, 12, 12\) and teacher'),
     ((2, 8, 1, 6), (2, 8, 1, 6), ValueError,
      r'smaller than its pooling window pool_size=2'),
 ])
