@@ -281,7 +281,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     print('\n' + report + '\n\nplots: ' + ', '.join(plots))
     if not args.no_docs:
         docs = osp.join(ROOT, args.docs)
-        report += '\n\n' + '\n'.join(
+        report += '\n\n' + '\n\n'.join(
             f'![{alt}]({osp.relpath(path, osp.dirname(docs))})'
             for alt, path in zip(PLOT_ALTS, plots))
         write_docs_section(docs, report)
