@@ -161,3 +161,27 @@ def fake_downloads(monkeypatch):
     monkeypatch.setattr(ckpt, '_load_checkpoint_with_prefix', with_prefix)
     monkeypatch.setattr(ckpt, 'load_state_dict', load_state_dict)
     yield recorded
+
+
+@pytest.fixture(scope='session')
+def largest_tensor():
+    """A dispatch mode that records the element count of the largest
+    tensor any aten op makes: ``with largest_tensor() as probe: ...``, then
+    ``probe.numel``. Shows whether a loss materialises a matrix."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class LargestTensor(TorchDispatchMode):
+
+        def __init__(self):
+            super().__init__()
+            self.numel = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for tensor in torch.utils._pytree.tree_leaves(out):
+                if isinstance(tensor, torch.Tensor):
+                    self.numel = max(self.numel, tensor.numel())
+            return out
+
+    return LargestTensor

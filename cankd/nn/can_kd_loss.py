@@ -11,6 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .feature_pairs import (at_least_fp32, check_feature_pair,
+                            check_finite_teacher, check_positive_int)
 from .functional import AFFINITIES, cross_attention, key_value_average
 
 # The dot-product path folds θ, the attention and W_z's convolution into one
@@ -90,12 +92,12 @@ class CanKDLoss(nn.Module):
                  norm_layer: Callable[[int], nn.Module] = nn.BatchNorm2d
                  ) -> None:
         super().__init__()
-        _check_positive_int(type(self).__name__, 'in_channels', in_channels)
+        check_positive_int(type(self).__name__, 'in_channels', in_channels)
         if inter_channels is None:
             inter_channels = max(in_channels // 2, 1)
-        _check_positive_int(type(self).__name__, 'inter_channels',
+        check_positive_int(type(self).__name__, 'inter_channels',
                             inter_channels)
-        _check_positive_int(type(self).__name__, 'pool_size', pool_size)
+        check_positive_int(type(self).__name__, 'pool_size', pool_size)
         if affinity not in AFFINITIES:
             raise ValueError(f'{type(self).__name__} got affinity='
                              f'{affinity!r}; expected one of {AFFINITIES}.')
@@ -145,20 +147,12 @@ class CanKDLoss(nn.Module):
         self._check_features(s_feature, t_feature)
         refined = self.refine(s_feature, t_feature)
         with torch.autocast(s_feature.device.type, enabled=False):
-            target = _at_least_fp32(t_feature)
+            target = at_least_fp32(t_feature)
             if self.instance_norm:
                 refined = F.instance_norm(refined, eps=1e-5)
                 target = F.instance_norm(target, eps=1e-5)
             loss = self.loss_weight * F.mse_loss(refined, target) / 2
-        # Any inf or nan in the teacher reaches the loss, so the full scan
-        # of the teacher map runs only when the scalar is already bad.
-        if not torch.isfinite(loss) and not torch.isfinite(t_feature).all():
-            raise ValueError(
-                f'{self._name} got non-finite values (inf or nan) in the '
-                'teacher '
-                f'feature {tuple(t_feature.shape)}. Check the teacher '
-                'checkpoint and, under AMP, whether the teacher overflows '
-                'in fp16.')
+        check_finite_teacher(self._name, loss, t_feature)
         return loss
 
     def refine(self, s_feature: Tensor, t_feature: Tensor) -> Tensor:
@@ -177,14 +171,14 @@ class CanKDLoss(nn.Module):
             query = self.theta(s_feature) if self.theta else s_feature
         # fp16 sums over thousands of pixels overflow and lose precision.
         with torch.autocast(s_feature.device.type, enabled=False):
-            key, value = _at_least_fp32(key), _at_least_fp32(value)
+            key, value = at_least_fp32(key), at_least_fp32(value)
             if self.reassociates:
                 refined = self._dot_product_w_z(s_feature, key, value)
             else:
                 refined = self.w_z(
                     self._softmax_attention(query, key, value))
             if self.residual:
-                refined = refined + _at_least_fp32(s_feature)
+                refined = refined + at_least_fp32(s_feature)
         return refined
 
     def _pooled_keys_and_values(self,
@@ -215,7 +209,7 @@ class CanKDLoss(nn.Module):
         turn. Both orders equal the written one up to float rounding.
         """
         batch, channels, height, width = s_feature.shape
-        student = _at_least_fp32(s_feature)
+        student = at_least_fp32(s_feature)
         conv_z, norm_z = self.w_z
         # (B, C', C'): maps a query to its attended value.
         attend = key_value_average(key.flatten(2),
@@ -243,46 +237,11 @@ class CanKDLoss(nn.Module):
             batch, self.inter_channels, height, width).contiguous()
 
     def _check_features(self, s_feature: Tensor, t_feature: Tensor) -> None:
-        for name, feature in (('s_feature', s_feature),
-                              ('t_feature', t_feature)):
-            if not isinstance(feature, Tensor):
-                raise TypeError(
-                    f'{self._name} expects {name} to be a Tensor of shape '
-                    f'(B, C, H, W), got {type(feature).__name__}. If the '
-                    'recorder holds several levels (e.g. a whole FPN output), '
-                    'select one with `data_idx` in loss_forward_mappings.')
-            if feature.dim() != 4:
-                raise ValueError(
-                    f'{self._name} expects {name} of shape (B, C, H, W), got '
-                    f'{tuple(feature.shape)}. Record a convolutional feature '
-                    'map (an FPN level or a backbone stage), not a pooled or '
-                    'flattened output.')
-            if feature.shape[1] != self.in_channels:
-                raise ValueError(
-                    f'{self._name} was built with in_channels='
-                    f'{self.in_channels} '
-                    f'but {name} has {feature.shape[1]} channels (shape '
-                    f'{tuple(feature.shape)}). Set in_channels to the '
-                    "teacher's channel count and map the student to it with "
-                    'a connector (e.g. ConvModuleConnector).')
-        s_shape, t_shape = tuple(s_feature.shape), tuple(t_feature.shape)
-        if s_shape[0] != t_shape[0]:
+        check_feature_pair(self._name, self.in_channels, s_feature, t_feature)
+        if min(s_feature.shape[2:]) < self.pool_size:
             raise ValueError(
-                f'{self._name} got a batch of {s_shape[0]} student features '
-                'and '
-                f'{t_shape[0]} teacher features (student {s_shape}, teacher '
-                f'{t_shape}): both models must see the same batch.')
-        if s_shape[2:] != t_shape[2:]:
-            raise ValueError(
-                f'{self._name} needs student and teacher features of the same '
-                f'spatial size, got student {s_shape} and teacher {t_shape}. '
-                'Pair levels of the same stride in the recorders of '
-                'loss_forward_mappings, or add a connector that resizes the '
-                'student feature to the teacher\'s.')
-        if min(s_shape[2:]) < self.pool_size:
-            raise ValueError(
-                f'{self._name} got features of spatial size {s_shape[2:]}, '
-                'smaller '
+                f'{self._name} got features of spatial size '
+                f'{tuple(s_feature.shape[2:])}, smaller '
                 f'than its pooling window pool_size={self.pool_size}. Use a '
                 'smaller pool_size or distil a higher-resolution level.')
 
@@ -300,19 +259,7 @@ class CanKDLoss(nn.Module):
                 f'loss_weight={self.loss_weight}')
 
 
-def _at_least_fp32(tensor: Tensor) -> Tensor:
-    """Upcast half precision; fp32 and fp64 stay as they are."""
-    if tensor.dtype in (torch.float16, torch.bfloat16):
-        return tensor.float()
-    return tensor
-
-
 def _to_sequence(feature: Tensor) -> Tensor:
     """``(B, C, H, W)`` -> ``(B, H*W, C)``, at least fp32."""
-    return _at_least_fp32(feature).flatten(2).transpose(1, 2)
+    return at_least_fp32(feature).flatten(2).transpose(1, 2)
 
-
-def _check_positive_int(owner: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f'{owner} expects {name} to be a positive int, got {value!r}.')

@@ -207,24 +207,9 @@ def test_norm_cfg_selects_the_w_z_norm_layer():
     assert isinstance(loss.w_z[1], torch.nn.SyncBatchNorm)
 
 
-class LargestTensor(TorchDispatchMode):
-    """Records the element count of the largest tensor any aten op makes."""
-
-    def __init__(self):
-        super().__init__()
-        self.numel = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for tensor in torch.utils._pytree.tree_leaves(out):
-            if isinstance(tensor, torch.Tensor):
-                self.numel = max(self.numel, tensor.numel())
-        return out
-
-
 @pytest.mark.parametrize('affinity',
                          ['dot_product', 'gaussian', 'embedded_gaussian'])
-def test_never_materialises_the_affinity_matrix(affinity):
+def test_never_materialises_the_affinity_matrix(affinity, largest_tensor):
     """No op in forward or backward creates a ``B × HW × N'`` tensor."""
     torch.manual_seed(0)
     batch, channels, size = 2, 16, 64
@@ -234,9 +219,9 @@ def test_never_materialises_the_affinity_matrix(affinity):
     student = torch.randn(batch, channels, size, size, requires_grad=True)
     teacher = torch.randn(batch, channels, size, size)
 
-    with LargestTensor() as ours:
+    with largest_tensor() as ours:
         loss(student, teacher).backward()
-    with LargestTensor() as dense:
+    with largest_tensor() as dense:
         reference_can_loss(loss, student, teacher).backward()
 
     assert dense.numel >= affinity_numel  # the probe does see the matrix
@@ -270,16 +255,13 @@ def test_autocast_runs_attention_and_loss_in_fp32():
     torch.testing.assert_close(mixed, full, rtol=2e-2, atol=1e-3)
 
 
+# Every check but the pooling window is check_feature_pair's, tested in
+# tests/test_nn/test_feature_pairs.py; here, that CanLoss runs them.
 @pytest.mark.parametrize('student,teacher,error,match', [
-    ((2, 8, 6, 6), (2, 8, 6), ValueError,
-     r't_feature of shape \(B, C, H, W\), got \(2, 8, 6\)'),
     ((2, 4, 6, 6), (2, 8, 6, 6), ValueError,
-     r'in_channels=8 but s_feature has 4 channels.*connector'),
+     r'CanLoss was built with in_channels=8 but s_feature has 4 channels'),
     ((2, 8, 12, 12), (2, 8, 6, 6), ValueError,
-     r'same spatial size, got student \(2, 8, 12, 12\) and teacher '
-     r'\(2, 8, 6, 6\).*same stride'),
-    ((1, 8, 6, 6), (2, 8, 6, 6), ValueError,
-     r'batch of 1 student features and 2 teacher'),
+     r'same spatial size, got student \(2, 8, 12, 12\) and teacher'),
     ((2, 8, 1, 6), (2, 8, 1, 6), ValueError,
      r'smaller than its pooling window pool_size=2'),
 ])

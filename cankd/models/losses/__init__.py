@@ -1,4 +1,5 @@
 # Copyright (c) cankd contributors. All rights reserved.
+from .acam_loss import ACAMLoss
 from .can_loss import CanLoss
 
-__all__ = ['CanLoss']
+__all__ = ['ACAMLoss', 'CanLoss']
