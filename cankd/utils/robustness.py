@@ -390,7 +390,7 @@ def format_table(results: RobustnessResults, scale: float = 100.,
                          for s in per})
     name = results.metric.split('/')[-1]
     lines = [
-        f'| corruption | ' + ' | '.join(f'sev {s}' for s in severities) +
+        '| corruption | ' + ' | '.join(f'sev {s}' for s in severities) +
         ' | mean |', '|---' * (len(severities) + 2) + '|'
     ]
 
