@@ -36,7 +36,8 @@ setup(
     install_requires=read_requirements('runtime'),
     extras_require={
         'tests': read_requirements('tests'),
-        'deploy': read_requirements('deploy')
+        'deploy': read_requirements('deploy'),
+        'analysis': read_requirements('analysis')
     },
     classifiers=[
         'License :: OSI Approved :: Apache Software License',

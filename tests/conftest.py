@@ -95,6 +95,37 @@ def tool_module():
     return load
 
 
+@pytest.fixture(scope='session')
+def converted_student():
+    """Factory: save a randomly initialised distillation model's checkpoint
+    as mmengine's Runner does (weights, the distillation config in meta,
+    runtime state), convert it with the real converter, and return the
+    student checkpoint's path:
+    ``converted_student(folder, kd_config, classes) -> Path``."""
+    import torch
+    from mmengine.config import Config
+
+    from cankd.utils.build import build_model_offline
+    converter = (Path(__file__).resolve().parents[1] / 'tools' /
+                 'model_converters' / 'convert_kd_ckpt_to_student.py')
+
+    def convert(folder: Path, kd_config, classes) -> Path:
+        cfg = Config.fromfile(str(kd_config))
+        algorithm = build_model_offline(cfg)
+        kd_ckpt = folder / 'iter_4.pth'
+        torch.save(
+            dict(
+                state_dict=algorithm.state_dict(),
+                meta=dict(cfg=cfg.pretty_text, iter=4, seed=0,
+                          dataset_meta=dict(classes=classes)),
+                optimizer=dict(state={}, param_groups=[])), kd_ckpt)
+        subprocess.run([sys.executable, str(converter), str(kd_ckpt),
+                        '--out-path', str(folder)], check=True, timeout=300)
+        return folder / 'iter_4_student.pth'
+
+    return convert
+
+
 class _FakeDownload(dict):
     """What the fake download returns: no weights, and a mark that
     survives mmengine's key revision (``_metadata`` is carried over)."""

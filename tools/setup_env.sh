@@ -57,8 +57,9 @@ else
   say "   mmcv built in $(( (SECONDS - start) / 60 )) min"
 fi
 
-say "3/4 OpenMMLab stack, deployment (mmdeploy, onnxruntime) and test requirements"
-"${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/deploy.txt -r requirements/tests.txt
+say "3/4 OpenMMLab stack, deployment (mmdeploy, onnxruntime), analysis and test requirements"
+"${PIP[@]}" install -q -r requirements/runtime.txt -r requirements/deploy.txt \
+  -r requirements/analysis.txt -r requirements/tests.txt
 
 say "4/4 cankd (editable)"
 # setuptools warns at length about editable installs; keep it for failures.

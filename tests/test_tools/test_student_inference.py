@@ -10,15 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 from mmengine.config import Config
-
-from cankd.utils.build import build_model_offline
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / 'configs' / 'demo'
-CONVERTER = ROOT / 'tools' / 'model_converters' / \
-    'convert_kd_ckpt_to_student.py'
 
 # Runs in a fresh interpreter: cankd is made unimportable, so nothing (a
 # config's custom_imports included) can bring its loader or shims in.
@@ -61,23 +56,6 @@ print(json.dumps(dict(
 '''
 
 
-def converted_student(tmp_path, kd_config, classes):
-    """Save a distillation checkpoint as mmengine's Runner does (weights,
-    the distillation config in meta, runtime state), then convert it."""
-    cfg = Config.fromfile(kd_config)
-    algorithm = build_model_offline(cfg)
-    kd_ckpt = tmp_path / 'iter_4.pth'
-    torch.save(
-        dict(
-            state_dict=algorithm.state_dict(),
-            meta=dict(cfg=cfg.pretty_text, iter=4, seed=0,
-                      dataset_meta=dict(classes=classes)),
-            optimizer=dict(state={}, param_groups=[])), kd_ckpt)
-    subprocess.run([sys.executable, str(CONVERTER), str(kd_ckpt),
-                    '--out-path', str(tmp_path)], check=True, timeout=300)
-    return tmp_path / 'iter_4_student.pth'
-
-
 def infer_without_cankd(inferencer, weights, plain_config):
     result = subprocess.run(
         [sys.executable, '-c', INFER, inferencer, str(weights),
@@ -89,7 +67,8 @@ def infer_without_cankd(inferencer, weights, plain_config):
 
 
 @pytest.mark.slow
-def test_det_inferencer_needs_no_config_and_no_cankd(tmp_path):
+def test_det_inferencer_needs_no_config_and_no_cankd(tmp_path,
+                                                    converted_student):
     classes = Config.fromfile(DEMO / '_base_' / 'fashion_det_data.py').classes
     weights = converted_student(
         tmp_path,
@@ -105,7 +84,8 @@ def test_det_inferencer_needs_no_config_and_no_cankd(tmp_path):
 
 
 @pytest.mark.slow
-def test_mmseg_inferencer_needs_no_config_and_no_cankd(tmp_path):
+def test_mmseg_inferencer_needs_no_config_and_no_cankd(tmp_path,
+                                                       converted_student):
     classes = ['class%d' % i for i in range(19)]
     weights = converted_student(
         tmp_path,

@@ -17,6 +17,11 @@ from typing import Dict, List, NamedTuple, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PY = sys.executable
+# Where evaluate(..., predictions=True) writes a model's predictions.
+PREDICTIONS = 'predictions.pkl'
+# The folder of each model's evaluation in a demo's work dir.
+EVAL_DIRS = {'teacher': 'eval_teacher', 'student, no KD': 'eval_baseline',
+             'student, CanKD': 'eval_cankd'}
 
 
 def step(message: str) -> None:
@@ -50,11 +55,14 @@ def dist_train(config: str, work_dir: str, gpus: int,
                env=dict(PORT=os.environ.get('PORT', '29517')))
 
 
-def evaluate(config: str, checkpoint: str, work_dir: str) -> dict:
-    """``tools/test.py`` metrics of a checkpoint."""
+def evaluate(config: str, checkpoint: str, work_dir: str,
+             predictions: bool = False) -> dict:
+    """``tools/test.py`` metrics of a checkpoint; with ``predictions``, its
+    predictions are also written to ``work_dir/predictions.pkl``."""
     out = osp.join(work_dir, 'metrics.json')
+    dump = ['--out', osp.join(work_dir, PREDICTIONS)] if predictions else []
     run([PY, 'tools/test.py', config, checkpoint, '--work-dir', work_dir,
-         '--out', out])
+         '--out', out, *dump])
     with open(out) as f:
         return json.load(f)
 
@@ -110,16 +118,22 @@ def train_students(work: str, cankd_cfg: str, student_cfg: str, gpus: int,
 
 
 def evaluate_all(work: str, teacher_name: str, teacher_cfg: str,
-                 student_cfg: str, students: Students) -> Dict[str, dict]:
-    """Metrics of the teacher, the no-KD student and the CanKD student."""
+                 student_cfg: str, students: Students,
+                 predictions: bool = False) -> Dict[str, dict]:
+    """Metrics of the teacher, the no-KD student and the CanKD student;
+    with ``predictions``, each model's predictions are also written to
+    ``work/<EVAL_DIRS[model]>/predictions.pkl``."""
+    checkpoints = {
+        'teacher': (teacher_cfg, osp.join(work, 'teacher.pth')),
+        'student, no KD': (student_cfg,
+                           last_checkpoint(students.baseline_dir)),
+        'student, CanKD': (student_cfg, students.converted),
+    }
     return {
-        teacher_name: evaluate(teacher_cfg, osp.join(work, 'teacher.pth'),
-                               osp.join(work, 'eval_teacher')),
-        'student, no KD': evaluate(student_cfg,
-                                   last_checkpoint(students.baseline_dir),
-                                   osp.join(work, 'eval_baseline')),
-        'student, CanKD': evaluate(student_cfg, students.converted,
-                                   osp.join(work, 'eval_cankd')),
+        teacher_name if model == 'teacher' else model: evaluate(
+            config, checkpoint, osp.join(work, EVAL_DIRS[model]),
+            predictions)
+        for model, (config, checkpoint) in checkpoints.items()
     }
 
 

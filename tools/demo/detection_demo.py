@@ -10,7 +10,9 @@
 5. evaluates teacher and students with ``tools/test.py`` (COCO bbox mAP);
 6. draws the distilled student's detections on validation mosaics, and 7.
    the feature heatmaps of teacher, student and distilled student;
-8. exports the CanKD student to ONNX (mmdeploy, static 128x128 input) and
+8. draws the confusion matrices of teacher, no-KD and CanKD students side
+   by side (``tools/visualizations/confusion_matrices.py``);
+9. exports the CanKD student to ONNX (mmdeploy, static 128x128 input) and
    evaluates it with onnxruntime beside PyTorch.
 
     python tools/demo/detection_demo.py [--work-dir work_dirs/demo] [--iters N]
@@ -20,9 +22,9 @@ import os
 import os.path as osp
 from typing import List, Optional
 
-from _workflow import (PY, ROOT, cached_teacher, evaluate_all, export_onnx,
-                       last_checkpoint, print_table, run, step,
-                       train_students)
+from _workflow import (EVAL_DIRS, PREDICTIONS, PY, ROOT, cached_teacher,
+                       evaluate_all, export_onnx, last_checkpoint,
+                       print_table, run, step, train_students)
 
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 TEACHER_CFG = osp.join(CONFIGS, 'retinanet_mobilenetv2_fpn64_fashion.py')
@@ -71,7 +73,8 @@ def main() -> None:
 
     step('5. evaluate on the validation mosaics (COCO bbox)')
     teacher = 'teacher (MobileNetV2)'
-    results = evaluate_all(work, teacher, TEACHER_CFG, STUDENT_CFG, students)
+    results = evaluate_all(work, teacher, TEACHER_CFG, STUDENT_CFG, students,
+                           predictions=True)
 
     step('6. draw the CanKD student\'s detections')
     picture = osp.join(work, 'cankd_student_detections.png')
@@ -86,7 +89,13 @@ def main() -> None:
          '--baseline-student', last_checkpoint(students.baseline_dir),
          '--teacher-checkpoint', osp.join(work, 'teacher.pth')])
 
-    step('8. export the CanKD student to ONNX and run it with onnxruntime')
+    step('8. confusion matrices of teacher and students, side by side')
+    matrices = osp.join(work, 'confusion_matrices.png')
+    run([PY, 'tools/visualizations/confusion_matrices.py', STUDENT_CFG,
+         *(f'{model}={osp.join(work, folder, PREDICTIONS)}'
+           for model, folder in EVAL_DIRS.items()), '--out', matrices])
+
+    step('9. export the CanKD student to ONNX and run it with onnxruntime')
     onnx = export_onnx(work, STUDENT_CFG, students.converted)
     results['student, CanKD, ONNX Runtime'] = onnx['metrics']['onnxruntime']
 
@@ -99,7 +108,8 @@ def main() -> None:
     print(f'\nONNX ({onnx["onnx"]}): max |delta| vs PyTorch: score '
           f'{onnx["max_abs"]["score"]:.1e}, box {onnx["max_abs"]["box"]:.1e} '
           'px')
-    print(f'\npictures: {picture}\n          {heatmaps}')
+    print(f'\npictures: {picture}\n          {heatmaps}\n'
+          f'          {matrices}')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,98 @@
+# Copyright (c) cankd contributors. All rights reserved.
+"""Robustness to image corruptions (COCO-C; the CanKD paper's
+supplementary Table 1): evaluate a detector on its clean test set and on
+corrupted copies of it, and print AP per corruption and severity, mPC
+(mean AP over the corruptions and severities) and rPC (mPC / clean AP).
+
+    python tools/analysis/test_robustness.py CONFIG CHECKPOINT \
+        [--corruptions benchmark | all | noise | blur | weather | digital |
+         holdout | NAME ...] [--severities 1 2 3 4 5] \
+        [--metric coco/bbox_mAP] [--seed 0] [--out RESULTS.json] \
+        [--work-dir DIR] [--cfg-options ...] [--launcher pytorch]
+
+CHECKPOINT is a plain (converted) student checkpoint with its mmdet
+config; a distillation checkpoint with a plain config is refused with the
+converter command. The corruptions are mmdet's ``Corrupt`` transform
+(``imagecorruptions``) right after image loading; the Runner and the
+config's evaluator do the rest.
+
+Why not mmdet's own ``tools/analysis_tools/test_robustness.py``: as
+shipped in mmdet 3.3.0 it imports ``tools.analysis_tools`` (only
+importable with mmdet's ``.mim`` folder on ``PYTHONPATH``), sets
+``cfg.model.backbone.init_cfg.type`` (an AttributeError for a backbone
+with ``init_cfg=None``, as cankd's demo students), reads
+``cfg.dataset_type`` after the whole run (configs that name the dataset
+type only in the dataloader crash there), does not import cankd (so
+``import mmdet.models`` fails where torchvision's compiled ops do not load,
+and a distillation checkpoint loads as random weights), and its
+``robustness_eval.py`` counts severities that were not evaluated as AP 0
+(``--severities 1`` reports a fifth of the mPC). The logic lives in
+:mod:`cankd.utils.robustness`.
+"""
+import argparse
+import json
+import sys
+
+import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
+from cankd.compat import DistillationCheckpointError
+from cankd.utils import atomic_write
+from cankd.utils.robustness import (CORRUPTION_GROUPS, DEFAULT_METRIC,
+                                    SEVERITIES, CorruptionUnavailableError,
+                                    check_corruptions_work, check_severities,
+                                    evaluate_corruptions, format_table,
+                                    resolve_corruptions)
+from cankd.utils.runner_args import add_runner_args, load_runner_config
+from mmengine.runner import Runner
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Evaluate a detector on corrupted test images (mPC, rPC)')
+    parser.add_argument('config', help='test config (the plain student '
+                        'config for a converted checkpoint)')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--corruptions', nargs='+', default=['benchmark'],
+        help='corruption names or groups: ' + ', '.join(CORRUPTION_GROUPS) +
+        ' (default: benchmark, the 15 of COCO-C)')
+    parser.add_argument(
+        '--severities', nargs='+', type=int, default=list(SEVERITIES),
+        help='severities 1-5 (default: all five); the clean test set is '
+        'always evaluated')
+    parser.add_argument('--metric', default=DEFAULT_METRIC,
+                        help='metric of the table (default: %(default)s)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed set before each evaluation (random '
+                        'corruptions are reproducible)')
+    parser.add_argument('--out', help='also write the results to this json '
+                        'file (every metric of every evaluation, mPC, rPC)')
+    add_runner_args(parser)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    try:
+        corruptions = resolve_corruptions(args.corruptions)
+        severities = check_severities(args.severities)
+        check_corruptions_work(corruptions, severities)
+    except (ValueError, CorruptionUnavailableError) as error:
+        sys.exit(f'ERROR: {error}')
+    cfg = load_runner_config(args)
+    cfg.load_from = args.checkpoint
+    runner = Runner.from_cfg(cfg)
+    try:
+        results = evaluate_corruptions(runner, corruptions, severities,
+                                       args.metric, args.seed)
+    except (DistillationCheckpointError, KeyError) as error:
+        sys.exit(f'ERROR: {error.args[0] if error.args else error}')
+    if runner.rank != 0:
+        return
+    print(f'\n{args.checkpoint}\n{format_table(results)}')
+    if args.out:
+        atomic_write(json.dumps(results.to_dict(), indent=2), args.out)
+        print(f'saved {args.out}')
+
+
+if __name__ == '__main__':
+    main()
