@@ -1,5 +1,5 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""tools/analysis/test_robustness.py and the confusion matrices on a
+"""tools/test_robustness.py and the confusion matrices on a
 converted demo student (a randomly initialised CanKD model through the
 real converter), on 16 of the demo's validation mosaics: the robustness
 table for one corruption and severity, the bad-input errors, predictions
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / 'configs' / 'demo'
 STUDENT_CFG = DEMO / 'retinanet_r18-w16_fpn64_fashion.py'
 KD_CFG = DEMO / 'cankd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py'
-ROBUSTNESS = ROOT / 'tools' / 'analysis' / 'test_robustness.py'
+ROBUSTNESS = ROOT / 'tools' / 'test_robustness.py'
 MATRICES = ROOT / 'tools' / 'visualizations' / 'confusion_matrices.py'
 IMAGES = 16
 SUBSET = f'test_dataloader.dataset.indices={IMAGES}'
@@ -121,15 +121,16 @@ def test_confusion_matrices_side_by_side(student, predictions):
     assert (student['folder'] / 'mmdet' / 'confusion_matrix.png').is_file()
 
 
-def test_matrix_of_perfect_and_confused_detections():
+def test_matrix_of_perfect_and_confused_detections(tool_module):
     """Predictions made from the ground truth: all on the diagonal; with
     every label shifted by one: all off it. Shape: classes + background."""
     import torch
     from mmdet.registry import DATASETS
     from mmengine.registry import init_default_scope
 
-    from cankd.utils.confusion_matrix import (detection_confusion_matrix,
-                                              plot_confusion_matrices)
+    matrices = tool_module('tools/visualizations/confusion_matrix.py')
+    detection_confusion_matrix = matrices.detection_confusion_matrix
+    plot_confusion_matrices = matrices.plot_confusion_matrices
     init_default_scope('mmdet')
     dataset_cfg = Config.fromfile(STUDENT_CFG).test_dataloader.dataset
     dataset = DATASETS.build(dict(dataset_cfg, indices=8))

@@ -20,11 +20,12 @@ import os.path as osp
 import sys
 
 import cankd  # noqa: F401  (compat shims before anything imports mmdet)
-from cankd.utils.confusion_matrix import (detection_confusion_matrix,
-                                          plot_confusion_matrices)
 from mmengine.config import Config, DictAction
 from mmengine.fileio import load
 from mmengine.registry import init_default_scope
+
+from confusion_matrix import (detection_confusion_matrix,
+                              plot_confusion_matrices)
 
 
 def parse_args() -> argparse.Namespace:

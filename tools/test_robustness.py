@@ -4,7 +4,7 @@ supplementary Table 1): evaluate a detector on its clean test set and on
 corrupted copies of it, and print AP per corruption and severity, mPC
 (mean AP over the corruptions and severities) and rPC (mPC / clean AP).
 
-    python tools/analysis/test_robustness.py CONFIG CHECKPOINT \
+    python tools/test_robustness.py CONFIG CHECKPOINT \
         [--corruptions benchmark | all | noise | blur | weather | digital |
          holdout | NAME ...] [--severities 1 2 3 4 5] \
         [--metric coco/bbox_mAP] [--seed 0] [--out RESULTS.json] \
@@ -27,7 +27,7 @@ type only in the dataloader crash there), does not import cankd (so
 and a distillation checkpoint loads as random weights), and its
 ``robustness_eval.py`` counts severities that were not evaluated as AP 0
 (``--severities 1`` reports a fifth of the mPC). The logic lives in
-:mod:`cankd.utils.robustness`.
+``_robustness.py`` beside it.
 """
 import argparse
 import json
@@ -36,13 +36,14 @@ import sys
 import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
 from cankd.compat import DistillationCheckpointError
 from cankd.utils import atomic_write
-from cankd.utils.robustness import (CORRUPTION_GROUPS, DEFAULT_METRIC,
-                                    SEVERITIES, CorruptionUnavailableError,
-                                    check_corruptions_work, check_severities,
-                                    evaluate_corruptions, format_table,
-                                    resolve_corruptions)
-from cankd.utils.runner_args import add_runner_args, load_runner_config
 from mmengine.runner import Runner
+
+from _robustness import (CORRUPTION_GROUPS, DEFAULT_METRIC,
+                         SEVERITIES, CorruptionUnavailableError,
+                         check_corruptions_work, check_severities,
+                         evaluate_corruptions, format_table,
+                         resolve_corruptions)
+from _runner_args import add_runner_args, load_runner_config
 
 
 def parse_args() -> argparse.Namespace:

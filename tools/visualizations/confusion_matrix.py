@@ -17,7 +17,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from .atomic_io import atomic_write
+from cankd.utils import atomic_write
 
 
 def mmdet_analysis_tool(name: str) -> ModuleType:

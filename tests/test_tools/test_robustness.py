@@ -1,5 +1,6 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""cankd.utils.robustness: names and severities are checked with the valid
+"""tools/_robustness.py, the logic of tools/test_robustness.py: names and
+severities are checked with the valid
 ones listed, a corruption imagecorruptions cannot compute is named before
 anything runs, the corrupted pipeline really corrupts the images, and
 mPC / rPC are the hand-computed numbers."""
@@ -10,28 +11,28 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from cankd.utils import robustness
-from cankd.utils.robustness import (RobustnessResults, check_corruptions_work,
-                                    check_severities, corrupted_pipeline,
-                                    format_table, mean_performance,
-                                    relative_performance, resolve_corruptions)
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT_CFG = ROOT / 'configs' / 'demo' / 'retinanet_r18-w16_fpn64_fashion.py'
 
 
-def test_groups_expand_in_order_and_once():
-    assert len(resolve_corruptions(['benchmark'])) == 15
-    assert len(resolve_corruptions(['all'])) == 19
-    assert resolve_corruptions(['holdout']) == [
+@pytest.fixture(scope='module')
+def robustness(tool_module):
+    return tool_module('tools/_robustness.py')
+
+
+def test_groups_expand_in_order_and_once(robustness):
+    assert len(robustness.resolve_corruptions(['benchmark'])) == 15
+    assert len(robustness.resolve_corruptions(['all'])) == 19
+    assert robustness.resolve_corruptions(['holdout']) == [
         'speckle_noise', 'gaussian_blur', 'spatter', 'saturate']
-    assert resolve_corruptions(['shot_noise', 'noise']) == [
+    assert robustness.resolve_corruptions(['shot_noise', 'noise']) == [
         'shot_noise', 'gaussian_noise', 'impulse_noise']
 
 
-def test_unknown_corruption_lists_the_valid_ones():
+def test_unknown_corruption_lists_the_valid_ones(robustness):
     with pytest.raises(ValueError) as error:
-        resolve_corruptions(['gaussian_noise', 'gausian_blur'])
+        robustness.resolve_corruptions(['gaussian_noise', 'gausian_blur'])
     message = str(error.value)
     assert "'gausian_blur'" in message
     for valid in ('gaussian_blur', 'jpeg_compression', 'saturate',
@@ -40,13 +41,15 @@ def test_unknown_corruption_lists_the_valid_ones():
 
 
 @pytest.mark.parametrize('severities', [[0], [1, 6], [-1], []])
-def test_severity_outside_1_to_5_lists_the_valid_ones(severities):
+def test_severity_outside_1_to_5_lists_the_valid_ones(robustness,
+                                                     severities):
     with pytest.raises(ValueError, match='severities are 1, 2, 3, 4, 5'):
-        check_severities(severities)
-    assert check_severities([3, 1, 3]) == [3, 1]
+        robustness.check_severities(severities)
+    assert robustness.check_severities([3, 1, 3]) == [3, 1]
 
 
-def test_a_broken_corruption_is_named_before_running(monkeypatch):
+def test_a_broken_corruption_is_named_before_running(robustness,
+                                                    monkeypatch):
     import imagecorruptions
 
     def broken(image, severity):
@@ -54,20 +57,24 @@ def test_a_broken_corruption_is_named_before_running(monkeypatch):
 
     monkeypatch.setitem(imagecorruptions.corruption_dict, 'motion_blur',
                         broken)
-    check_corruptions_work(['gaussian_noise', 'contrast'], [1, 5])
+    robustness.check_corruptions_work(['gaussian_noise', 'contrast'],
+                                      [1, 5])
     with pytest.raises(robustness.CorruptionUnavailableError) as error:
-        check_corruptions_work(['gaussian_noise', 'motion_blur'], [2])
+        robustness.check_corruptions_work(
+            ['gaussian_noise', 'motion_blur'], [2])
     message = str(error.value)
     assert 'motion_blur: TypeError' in message and 'multichannel' in message
     assert '--corruptions gaussian_noise)' in message  # what still works
 
 
-def test_corrupt_is_inserted_after_loading_and_corrupts_the_image():
+def test_corrupt_is_inserted_after_loading_and_corrupts_the_image(
+        robustness):
     from mmdet.registry import DATASETS
     from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
     dataset_cfg = Config.fromfile(STUDENT_CFG).test_dataloader.dataset
-    pipeline = corrupted_pipeline(dataset_cfg.pipeline, 'contrast', 5)
+    pipeline = robustness.corrupted_pipeline(dataset_cfg.pipeline,
+                                             'contrast', 5)
     assert [t['type'] for t in pipeline[:2]] == ['LoadImageFromFile',
                                                   'mmdet.Corrupt']
     assert len(pipeline) == len(dataset_cfg.pipeline) + 1
@@ -78,31 +85,33 @@ def test_corrupt_is_inserted_after_loading_and_corrupts_the_image():
     # Contrast 5 pulls every pixel towards the mean: less spread.
     assert corrupted.float().std() < 0.6 * clean.float().std()
     with pytest.raises(ValueError, match='no image-loading transform'):
-        corrupted_pipeline([dict(type='PackDetInputs')], 'contrast', 1)
+        robustness.corrupted_pipeline([dict(type='PackDetInputs')],
+                                      'contrast', 1)
 
 
-def hand_made_results():
-    return RobustnessResults(
+def hand_made_results(robustness):
+    return robustness.RobustnessResults(
         metric='coco/bbox_mAP', clean=0.400,
         corrupted={'gaussian_noise': {1: 0.300, 3: 0.100},
                    'contrast': {1: 0.350, 3: 0.250}},
         all_metrics={})
 
 
-def test_mpc_and_rpc_are_the_hand_computed_values():
-    results = hand_made_results()
+def test_mpc_and_rpc_are_the_hand_computed_values(robustness):
+    results = hand_made_results(robustness)
     # (0.300 + 0.100 + 0.350 + 0.250) / 4 = 0.250; only evaluated pairs
     # count (mmdet's robustness_eval.py would divide by 5 severities).
     assert results.mpc == pytest.approx(0.250)
     assert results.rpc == pytest.approx(0.625)
-    assert mean_performance({'fog': {5: 0.2}}) == pytest.approx(0.2)
-    assert math.isnan(relative_performance(0.1, 0.0))
+    assert robustness.mean_performance({'fog': {5: 0.2}}) == \
+        pytest.approx(0.2)
+    assert math.isnan(robustness.relative_performance(0.1, 0.0))
     with pytest.raises(ValueError):
-        mean_performance({})
+        robustness.mean_performance({})
 
 
-def test_table_shows_every_value_and_the_summary():
-    table = format_table(hand_made_results())
+def test_table_shows_every_value_and_the_summary(robustness):
+    table = robustness.format_table(hand_made_results(robustness))
     lines = table.splitlines()
     assert lines[0] == '| corruption | sev 1 | sev 3 | mean |'
     assert lines[2] == '| gaussian_noise | 30.0 | 10.0 | 20.0 |'
@@ -111,7 +120,7 @@ def test_table_shows_every_value_and_the_summary():
     assert 'mean over 4 corrupted evaluations of 2 corruption(s)): 25.0' \
         in table
     assert 'rPC (mPC / clean): 62.5 %' in table
-    zero_clean = hand_made_results()._replace(clean=0.0)
-    assert 'n/a' in format_table(zero_clean)
+    zero_clean = hand_made_results(robustness)._replace(clean=0.0)
+    assert 'n/a' in robustness.format_table(zero_clean)
     assert zero_clean.to_dict()['rPC'] is None
-    assert np.isclose(hand_made_results().to_dict()['mPC'], 0.25)
+    assert np.isclose(hand_made_results(robustness).to_dict()['mPC'], 0.25)
