@@ -21,6 +21,17 @@ INFER = '''
 import json, sys
 sys.modules['cankd'] = None
 import numpy as np, torch
+try:
+    import torchvision
+except RuntimeError:
+    # A torchvision whose compiled ops do not load beside this torch (the
+    # CPU test machine: PyPI's CUDA torchvision, the local CPU torch).
+    # mmdet reaches it only through mmpretrain's optional models, which it
+    # skips on ImportError; a user's matching torchvision imports. Hidden,
+    # not patched: nothing of cankd's shims may help here.
+    for name in [m for m in sys.modules if m.startswith('torchvision')]:
+        del sys.modules[name]
+    sys.modules['torchvision'] = None
 from mmengine.runner.checkpoint import _load_checkpoint
 INFERENCER, WEIGHTS, PLAIN_CFG = sys.argv[1:4]
 if INFERENCER == 'det':
