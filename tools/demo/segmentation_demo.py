@@ -6,8 +6,8 @@ on a CPU, measured on held-out images.
    and 100 held-out val canvases of 128x128, each with 2-5 Fashion-MNIST
    photos and their exact masks; 11 classes with the background) and
    fetches the ImageNet MobileNetV2 weights (tools/data);
-2. trains a PSPNet MobileNetV2-d8 teacher (ImageNet backbone) on it, for
-   twice the students' schedule (cached);
+2. trains a PSPNet MobileNetV2-d8 teacher (ImageNet backbone) on it
+   (cached);
 3. distils a DeepLabV3 ResNet-18/16-d8 student (random init) with CanKD on
    the backbone output, 128 -> 320 channels through the 1x1 connector, in 2
    processes (``tools/dist_train.sh``), and trains the same student without
@@ -53,7 +53,7 @@ def schedule(iters: int) -> List[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo_seg')
-    parser.add_argument('--iters', type=int, default=300,
+    parser.add_argument('--iters', type=int, default=600,
                         help='training iterations of each student')
     parser.add_argument('--teacher-iters', type=int, default=600)
     parser.add_argument('--gpus', type=int, default=2,
