@@ -14,11 +14,15 @@ torch_cuda_version() {  # "13.0" for a CUDA torch 2.13, empty otherwise
 TORCH_CUDA="$(torch_cuda_version)"
 if [[ -n "$TORCH_CUDA" ]]; then
   say "1/4 CUDA torch already installed: $(vpy -c 'import torch; print(torch.__version__)') (CUDA $TORCH_CUDA)"
+  # A torchvision from PyPI (CUDA 13) beside a torch from another index would not load its ops.
+  vpy -c 'import importlib.metadata as m; m.version("torchvision")' 2>/dev/null || [[ "$TORCH_CUDA" == 13.0 ]] \
+    || die "torch (CUDA $TORCH_CUDA) is installed without torchvision: install torchvision==0.28.0 from the \
+index torch came from, e.g. $VENV/bin/pip install torchvision==0.28.0 --index-url https://download.pytorch.org/whl/cu${TORCH_CUDA//./}"
 else
-  say "1/4 PyPI's CUDA torch 2.13 and torchvision (with NVIDIA's runtime wheels, about 4 GB to download)"
+  say "1/4 PyPI's CUDA torch 2.13 and torchvision (with NVIDIA's runtime wheels, about 2.8 GB to download)"
   "${PIP[@]}" install -q -r requirements/cuda.txt
   TORCH_CUDA="$(torch_cuda_version)"
-  [[ -n "$TORCH_CUDA" ]] || die "torch $(vpy -c 'import torch; print(torch.__version__)' 2>&1 | tail -1) \
+  [[ -n "$TORCH_CUDA" ]] || die "torch $(vpy -c 'import torch; print(torch.__version__)' 2>/dev/null || echo '(not importable)') \
 is not a CUDA build. Install one, e.g. $VENV/bin/pip install torch==2.13.0 --index-url https://pypi.org/simple"
 fi
 "${PIP[@]}" install -q -r requirements/build.txt  # already satisfied torch stays as it is
@@ -28,30 +32,54 @@ CUDA_MAJOR="${TORCH_CUDA%%.*}"
 nvcc_release() {  # NVCC -> "13.0", empty when it is not runnable
   "$1" --version 2>/dev/null | grep -oE 'release [0-9]+\.[0-9]+' | cut -d' ' -f2 || true
 }
-system_cuda_home() {  # the system toolkit a user would expect to be used, empty without one
-  if [[ -n "${CUDA_HOME:-}" ]]; then echo "$CUDA_HOME"
-  elif command -v nvcc >/dev/null 2>&1; then dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")"
+system_cuda_home() {  # where torch's extension builder would look, in its order; empty without one
+  if [[ -n "${CUDA_HOME:-}" ]]; then echo "$CUDA_HOME"; return; fi
+  local from_path=""
+  command -v nvcc >/dev/null 2>&1 && from_path="$(dirname "$(dirname "$(readlink -f "$(command -v nvcc)")")")"
+  # An nvcc on PATH may be a wrapper script outside its toolkit: a toolkit has the runtime headers.
+  if [[ -n "$from_path" && -f "$from_path/include/cuda_runtime.h" ]]; then echo "$from_path"
   elif [[ -x /usr/local/cuda/bin/nvcc ]]; then echo /usr/local/cuda
+  else echo "$from_path"
   fi
+}
+toolkit_missing() {  # HOME: what torch's CUDA headers need and HOME lacks, empty for a usable toolkit
+  local missing=() header
+  [[ -x "$1/bin/nvcc" ]] || missing+=(bin/nvcc)
+  for header in cuda_runtime.h cublas_v2.h cusparse.h cusolverDn.h; do
+    [[ -f "$1/include/$header" ]] || missing+=("include/$header")
+  done
+  echo "${missing[*]}"
 }
 TOOLKIT="${CANKD_CUDA_TOOLKIT:-auto}"
 case "$TOOLKIT" in auto|pip|system) ;; *) die "CANKD_CUDA_TOOLKIT=$TOOLKIT: expected auto, pip or system" ;; esac
 PIP_CUDA_HOME="$VENV/cuda"
 if [[ "$TOOLKIT" != pip ]]; then
   sys_home="$(system_cuda_home)"
-  sys_release=""
-  [[ -n "$sys_home" ]] && sys_release="$(nvcc_release "$sys_home/bin/nvcc")"
+  sys_missing="" sys_release=""
+  if [[ -n "$sys_home" ]]; then
+    sys_missing="$(toolkit_missing "$sys_home")"
+    [[ -n "$sys_missing" ]] || sys_release="$(nvcc_release "$sys_home/bin/nvcc")"
+  fi
+  if [[ -z "$sys_home" ]]; then
+    found="no CUDA toolkit (CUDA_HOME, nvcc on PATH or /usr/local/cuda)"
+  elif [[ ! -d "$sys_home" ]]; then
+    found="$sys_home does not exist"
+  elif [[ -n "$sys_missing" ]]; then
+    found="the CUDA toolkit at $sys_home is incomplete (no $sys_missing)"
+  else
+    found="the CUDA toolkit at $sys_home is CUDA $sys_release"
+  fi
   if [[ -n "$sys_release" && "${sys_release%%.*}" == "$CUDA_MAJOR" ]]; then
     TOOLKIT=system
     export CUDA_HOME="$sys_home"
     say "   system CUDA toolkit $sys_release at $CUDA_HOME (torch is CUDA $TORCH_CUDA)"
   elif [[ "$TOOLKIT" == system || ( -n "${CUDA_HOME:-}" && "$CUDA_HOME" != "$PIP_CUDA_HOME" ) ]]; then
-    die "torch is CUDA $TORCH_CUDA but the system toolkit ${sys_home:-(none found)} is \
-${sys_release:-not runnable (no bin/nvcc)}: torch refuses a toolkit of another major version. Either install \
-a CUDA $CUDA_MAJOR.x toolkit and set CUDA_HOME to it, or unset CUDA_HOME and CANKD_CUDA_TOOLKIT to use \
-NVIDIA's pip wheels (CUDA 13 only), or install the torch that matches your toolkit first (README, GPU install)."
+    # Asked for by name (CANKD_CUDA_TOOLKIT=system or CUDA_HOME): not replaced behind the user's back.
+    die "torch is CUDA $TORCH_CUDA but $found; mmcv's CUDA ops need a complete toolkit of torch's major version. \
+Either set CUDA_HOME to a complete CUDA $CUDA_MAJOR.x toolkit, or unset CUDA_HOME and CANKD_CUDA_TOOLKIT to \
+use NVIDIA's pip wheels (CUDA 13 and later), or install the torch that matches your toolkit first (README, GPU install)."
   else
-    [[ -n "$sys_release" ]] && say "   not using the system toolkit $sys_home (CUDA $sys_release; torch is CUDA $TORCH_CUDA)"
+    [[ -z "$sys_home" ]] || say "   not using the system toolkit: $found (torch is CUDA $TORCH_CUDA)"
     TOOLKIT=pip
   fi
 fi
@@ -79,7 +107,15 @@ CANKD_CUDA_TOOLKIT=system), or let this script install PyPI's torch 2.13 (CUDA 1
   ct_version="$(vpy -c 'import importlib.metadata as m; print(m.version("cuda-toolkit"))' 2>/dev/null || echo "$TORCH_CUDA.*")"
   say "   NVIDIA's CUDA compiler wheels: cuda-toolkit==$ct_version (nvcc, cccl, crt, nvvm; headers of the runtime libraries)"
   "${PIP[@]}" install -q "cuda-toolkit[nvcc,cccl,crt,nvvm,cudart,cublas,cusparse,cusolver,curand]==$ct_version"
-  nv_root="$(vpy -c 'import os, nvidia; print(os.path.join(list(nvidia.__path__)[0], "cu'"$CUDA_MAJOR"'"))')"
+  # nvidia/ is a namespace package: the compiler lies in whichever of its folders holds cu<major>/bin/nvcc.
+  nv_root="$(vpy - "cu$CUDA_MAJOR" <<'PY'
+import os, sys
+import nvidia
+print(next((os.path.join(p, sys.argv[1]) for p in nvidia.__path__
+            if os.path.isfile(os.path.join(p, sys.argv[1], 'bin', 'nvcc'))), ''))
+PY
+)"
+  [[ -n "$nv_root" ]] || die "NVIDIA's compiler wheels installed no nvidia/cu$CUDA_MAJOR/bin/nvcc (pip list | grep nvidia)"
   assemble_cuda_home "$nv_root"
   export CUDA_HOME="$PIP_CUDA_HOME"
   say "   CUDA_HOME=$CUDA_HOME (nvcc $(nvcc_release "$CUDA_HOME/bin/nvcc"), from $nv_root)"

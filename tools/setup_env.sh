@@ -23,26 +23,30 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 die() { say "ERROR: $*"; exit 1; }
 
 # --- which device -----------------------------------------------------------------------------
-gpu_compute_caps() {  # "8.0;9.0" for the visible GPUs, empty without any
-  command -v nvidia-smi >/dev/null 2>&1 || return 0
+gpu_visible() { command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L 2>/dev/null | grep -q '^GPU '; }
+gpu_compute_caps() {  # "8.0;9.0" for the visible GPUs (drivers >= 510 answer this query)
   nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | tr -d ' ' \
     | grep -E '^[0-9]+\.[0-9]+$' | sort -u | paste -sd ';' || true
 }
 DEVICE="${CANKD_DEVICE:-auto}"
 case "$DEVICE" in
-  auto) if [[ -n "$(gpu_compute_caps)" ]]; then DEVICE=cuda; else DEVICE=cpu; fi ;;
+  auto) if gpu_visible; then DEVICE=cuda; else DEVICE=cpu; fi ;;
   cpu|cuda) ;;
   *) die "CANKD_DEVICE=$DEVICE: expected auto, cpu or cuda" ;;
 esac
 COMPILE_ONLY=0
 if [[ "$DEVICE" == cuda ]]; then
-  caps="$(gpu_compute_caps)"
+  gpu_visible || COMPILE_ONLY=1
   if [[ -z "${TORCH_CUDA_ARCH_LIST:-}" ]]; then
-    [[ -n "$caps" ]] || die "CANKD_DEVICE=cuda but no GPU is visible (nvidia-smi lists none). For a \
-compile-only build, name the GPUs' compute capabilities, e.g. TORCH_CUDA_ARCH_LIST=\"8.0;9.0\" make setup"
-    export TORCH_CUDA_ARCH_LIST="$caps"
+    [[ "$COMPILE_ONLY" == 0 ]] || die "CANKD_DEVICE=cuda but no GPU is visible (nvidia-smi lists none). \
+For a compile-only build, name the compute capabilities to build for, e.g. TORCH_CUDA_ARCH_LIST=\"8.0;9.0\""
+    TORCH_CUDA_ARCH_LIST="$(gpu_compute_caps)"
+    [[ -n "$TORCH_CUDA_ARCH_LIST" ]] || die "nvidia-smi lists GPUs but not their compute capability \
+(driver too old?). Name them, e.g. TORCH_CUDA_ARCH_LIST=\"8.0;9.0\""
+    export TORCH_CUDA_ARCH_LIST
   fi
-  [[ -n "$caps" ]] || COMPILE_ONLY=1
+  say "CUDA set-up for compute capabilities $TORCH_CUDA_ARCH_LIST$([[ $COMPILE_ONLY == 1 ]] && echo \
+' (compile-only: no GPU visible)')"
 fi
 
 stamp_key() {
