@@ -123,23 +123,43 @@ def no_gpu_reason(device: torch.device) -> Optional[str]:
 # GPU checks ------------------------------------------------------------------
 
 
-def _max_rel_diff(gpu: torch.Tensor, cpu: torch.Tensor) -> float:
-    """Largest difference, relative to the CPU tensor's largest magnitude."""
-    gpu = gpu.detach().float().cpu()
-    cpu = cpu.detach().float()
-    return ((gpu - cpu).abs().max() / cpu.abs().max().clamp_min(1e-12)).item()
+#: A CPU gradient this much smaller than the largest one is zero in exact
+#: arithmetic (e.g. the bias of a channel that a norm removes again): its GPU
+#: counterpart is then compared with the largest gradient instead.
+ZERO_GRAD_RATIO = 1e-4
+
+
+def _worst_error(pairs: List[Tuple[str, torch.Tensor, torch.Tensor]]
+                 ) -> Tuple[float, str]:
+    """The largest error among (what, gpu, cpu) pairs, and which pair it is.
+
+    The error of a pair is ``‖gpu − cpu‖ / ‖cpu‖`` (L2 norms). A CPU tensor
+    smaller than ``ZERO_GRAD_RATIO`` times the largest of ``pairs`` is exactly
+    zero but for rounding; it is measured as ``‖gpu‖ / largest``. Non-finite
+    GPU values are an infinite error.
+    """
+    norms = [cpu.detach().float().norm().item() for _, _, cpu in pairs]
+    largest = max(norms)
+    errors = []
+    for (what, gpu, cpu), norm in zip(pairs, norms):
+        gpu = gpu.detach().float().cpu()
+        if not torch.isfinite(gpu).all():
+            errors.append((float('inf'), f'{what}, non-finite'))
+        elif norm < ZERO_GRAD_RATIO * largest:
+            errors.append((gpu.norm().item() / largest, f'{what}, zero'))
+        else:
+            errors.append(((gpu - cpu.detach().float()).norm().item() / norm,
+                           what))
+    return max(errors)
 
 
 def _compare(pairs: List[Tuple[str, torch.Tensor, torch.Tensor]],
              tolerance: float) -> Outcome:
     """Passed when every (what, gpu, cpu) pair agrees within ``tolerance``."""
-    worst, what = max((_max_rel_diff(gpu, cpu), what)
-                      for what, gpu, cpu in pairs)
-    detail = (f'max relative difference {worst:.1e} ({what}), tolerance '
-              f'{tolerance:.0e}')
-    if not all(torch.isfinite(gpu).all() for _, gpu, _ in pairs):
-        return FAILED, 'non-finite values on the GPU; ' + detail
-    return (PASSED if worst <= tolerance else FAILED), detail
+    worst, what = _worst_error(pairs)
+    return (PASSED if worst <= tolerance else FAILED), (
+        f'largest relative error {worst:.1e} ({what}), tolerance '
+        f'{tolerance:.0e}')
 
 
 def check_mmcv_nms(device: torch.device) -> Outcome:
@@ -169,9 +189,10 @@ def check_mmcv_roi_align(device: torch.device) -> Outcome:
     rois = torch.cat([index, corner, corner + size], dim=1)
 
     def run(dev: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
-        x = feats.to(dev).requires_grad_()
-        out = roi_align(x, rois.to(dev), (7, 7), spatial_scale=1 / 8,
-                        sampling_ratio=2, aligned=True)
+        x = feats.to(dev, copy=True).requires_grad_()
+        # An autograd Function: positional arguments only (output size,
+        # spatial scale, sampling ratio, pool mode, aligned).
+        out = roi_align(x, rois.to(dev), (7, 7), 1 / 8, 2, 'avg', True)
         out.pow(2).sum().backward()
         return out, x.grad
 
@@ -202,7 +223,7 @@ def _can_loss_pairs(affinity: str, device: torch.device,
     teacher = torch.randn(2, 32, 24, 40, generator=gen)
 
     def run(module, dev, dtype):
-        s = student.to(dev).requires_grad_()
+        s = student.to(dev, copy=True).requires_grad_()
         with torch.autocast(dev.type, dtype=dtype or torch.bfloat16,
                             enabled=dtype is not None):
             loss = module(s, teacher.to(dev))
@@ -215,6 +236,15 @@ def _can_loss_pairs(affinity: str, device: torch.device,
     pairs = [('loss', loss_gpu, loss_cpu)] + [
         (what, gpu, cpu) for (what, gpu), (_, cpu) in zip(grads_gpu, grads_cpu)]
     return loss_gpu, pairs
+
+
+#: CPU fp32 against CUDA fp32 with TF32 off (TF32 convolutions would differ
+#: by ~1e-3): only the order of sums differs.
+FP32_TOLERANCE = 1e-4
+#: CUDA under autocast against CPU fp32. On CPU, autocast's largest gradient
+#: errors are 7.8e-2 in bfloat16 and 6.9e-3 in float16 (phi.weight of the
+#: embedded gaussian); a wrong kernel gives errors of order 1.
+AMP_TOLERANCE = {torch.bfloat16: 0.2, torch.float16: 0.05}
 
 
 def check_can_loss(device: torch.device,
@@ -230,10 +260,10 @@ def check_can_loss(device: torch.device,
     Returns:
         Outcome: Passed when the loss and every gradient agree.
     """
-    if amp_dtype is torch.bfloat16 and not torch.cuda.is_bf16_supported():
+    if (amp_dtype is torch.bfloat16 and device.type == 'cuda'
+            and not torch.cuda.is_bf16_supported()):
         return SKIPPED, f'{torch.cuda.get_device_name(device)} has no bfloat16'
-    # TF32 convolutions differ from the CPU by ~1e-3; fp32 means fp32 here.
-    tolerance = 1e-4 if amp_dtype is None else 5e-2
+    tolerance = AMP_TOLERANCE.get(amp_dtype, FP32_TOLERANCE)
     saved = (torch.backends.cudnn.allow_tf32,
              torch.backends.cuda.matmul.allow_tf32)
     torch.backends.cudnn.allow_tf32 = False
@@ -245,13 +275,18 @@ def check_can_loss(device: torch.device,
             if loss.dtype != torch.float32:
                 return FAILED, (f'{affinity}: the loss is {loss.dtype}; '
                                 'CanLoss computes it in fp32 under AMP')
-            status, detail = _compare(pairs, tolerance)
-            failed = failed or status != PASSED
-            details.append(f'{affinity}: {detail}')
+            # The loss (~10) apart from the gradients (~1e-2), so that the
+            # gradients' zero threshold is their own.
+            loss_error, _ = _worst_error(pairs[:1])
+            grad_error, grad_what = _worst_error(pairs[1:])
+            failed = failed or max(loss_error, grad_error) > tolerance
+            details.append(f'{affinity}: loss {loss_error:.1e}, gradients '
+                           f'{grad_error:.1e} ({grad_what})')
     finally:
         (torch.backends.cudnn.allow_tf32,
          torch.backends.cuda.matmul.allow_tf32) = saved
-    return (FAILED if failed else PASSED), '; '.join(details)
+    return (FAILED if failed else PASSED), (
+        f'relative errors, tolerance {tolerance:.0e}: ' + '; '.join(details))
 
 
 def _free_port() -> int:

@@ -95,3 +95,34 @@ def test_a_non_cuda_device_is_refused(capsys):
     tool = runpy.run_path(str(ROOT / 'tools/analysis/check_gpu.py'))
     assert tool['main'](['--device', 'cpu']) == 2
     assert '--device cpu: expected a CUDA device' in capsys.readouterr().err
+
+
+def test_the_gpu_checks_code_runs_with_cpu_on_both_sides():
+    """The GPU checks' own code, run with the CPU as "GPU": identical kernels
+    agree, and CanLoss under CPU autocast stays within the AMP tolerances."""
+    cpu = torch.device('cpu')
+    assert gpu_check.check_mmcv_nms(cpu)[0] == 'passed'
+    assert gpu_check.check_mmcv_roi_align(cpu)[0] == 'passed'
+    status, detail = gpu_check.check_can_loss(cpu)
+    assert status == 'passed', detail
+    assert detail.count('loss 0.0e+00') == 3  # same kernels, same loss
+    for dtype in (torch.bfloat16, torch.float16):
+        status, detail = gpu_check.check_can_loss(cpu, dtype)
+        assert status == 'passed', detail
+        assert 'loss 0.0e+00' not in detail  # autocast really ran
+
+
+def test_compare_catches_wrong_values_and_keeps_zero_gradients_zero():
+    gen = torch.Generator().manual_seed(0)
+    cpu = torch.randn(64, generator=gen)
+    zero = torch.full((8, ), 1e-9)
+    pairs = [('grad', cpu * 1.001, cpu), ('bias grad', zero * 3, zero)]
+    assert gpu_check._compare(pairs, 1e-2)[0] == 'passed'
+    assert gpu_check._compare(pairs, 1e-4)[0] == 'failed'  # 1e-3 off
+    # A gradient that must be zero may not become large on the GPU.
+    wrong_zero = [pairs[0], ('bias grad', torch.ones(8), zero)]
+    status, detail = gpu_check._compare(wrong_zero, 1e-2)
+    assert status == 'failed' and '(bias grad, zero)' in detail
+    nan = [('grad', torch.full((64, ), float('nan')), cpu)]
+    status, detail = gpu_check._compare(nan, 1e-2)
+    assert status == 'failed' and 'grad, non-finite' in detail
