@@ -150,6 +150,13 @@ else
     say "2/4 mmcv 2.1.0 with CUDA ops from the wheel built before: $wheel"
   fi
   "${PIP[@]}" install -q --force-reinstall --no-deps "$wheel"
+  # A wheel built without CUDA (FORCE_CUDA unset, a copied CPU wheel) has no libcudart in its ops.
+  ext="$(vpy -c 'import glob, importlib.util as u
+print(*glob.glob(u.find_spec("mmcv").submodule_search_locations[0] + "/_ext*.so"))')"
+  if ! grep -q 'libcudart\.so' $ext; then
+    rm -f "$wheel" "$VENV/.cankd-mmcv-cuda"
+    die "$wheel has no CUDA ops ($ext does not link libcudart); removed it. Run the set-up again to build mmcv."
+  fi
   # mmcv's own requirements (mmengine, addict, ...) come with runtime.txt in step 3.
   echo "$MMCV_KEY" >"$VENV/.cankd-mmcv-cuda"
 fi
