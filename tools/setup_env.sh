@@ -60,9 +60,11 @@ stamp_key() {
 STAMP="$VENV/.cankd-setup-$(stamp_key)"
 
 gpu_check() {  # the CUDA set-up ends here, also when nothing had to be done
-  local args=()
-  [[ "$COMPILE_ONLY" == 1 ]] && args=(--compile-only)
-  "$VENV/bin/python" tools/analysis/check_gpu.py "${args[@]}"
+  if [[ "$COMPILE_ONLY" == 1 ]]; then
+    "$VENV/bin/python" tools/analysis/check_gpu.py --compile-only
+  else
+    "$VENV/bin/python" tools/analysis/check_gpu.py
+  fi
 }
 
 if [[ -f "$STAMP" ]] && "$VENV/bin/python" -c 'import cankd, mmcv.ops' 2>/dev/null; then
