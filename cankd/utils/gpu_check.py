@@ -339,6 +339,11 @@ def _run(name: str, check: Callable[[], Outcome]) -> CheckResult:
         status, detail = check()
     except Exception as error:  # noqa: BLE001 - reported as the failure
         status, detail = FAILED, f'{type(error).__name__}: {error}'
+        if 'no kernel image' in str(error):
+            major, minor = torch.cuda.get_device_capability()
+            detail += (f' (mmcv was compiled for other GPUs; rebuild for this '
+                       f'one: TORCH_CUDA_ARCH_LIST="{major}.{minor}" '
+                       'CANKD_DEVICE=cuda make setup)')
     return CheckResult(name, status, detail)
 
 

@@ -126,3 +126,17 @@ def test_compare_catches_wrong_values_and_keeps_zero_gradients_zero():
     nan = [('grad', torch.full((64, ), float('nan')), cpu)]
     status, detail = gpu_check._compare(nan, 1e-2)
     assert status == 'failed' and 'grad, non-finite' in detail
+
+
+def test_a_kernel_built_for_other_gpus_names_the_rebuild(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'get_device_capability', lambda: (8, 6))
+
+    def launch():
+        raise RuntimeError('CUDA error: no kernel image is available for '
+                           'execution on the device')
+
+    result = gpu_check._run('mmcv nms (CUDA vs CPU)', launch)
+    assert result.status == 'failed'
+    assert 'RuntimeError: CUDA error: no kernel image' in result.detail
+    assert 'TORCH_CUDA_ARCH_LIST="8.6" CANKD_DEVICE=cuda make setup' in \
+        result.detail
