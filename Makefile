@@ -2,10 +2,15 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup test clean-venv
+.PHONY: setup test clean-venv check-gpu
 
+# CPU or CUDA by what nvidia-smi sees (CANKD_DEVICE=cpu|cuda forces it); README, "GPU install".
 setup:
 	bash tools/setup_env.sh
+
+# mmcv's CUDA ops, CanLoss on CUDA and NCCL against CPU (the set-up's last step on a GPU machine).
+check-gpu: setup
+	$(PY) tools/analysis/check_gpu.py
 
 # The tests run on the real photos, mosaics and MobileNetV2 weights of `data`.
 test: setup data
