@@ -19,7 +19,7 @@ test: setup data
 clean-venv:
 	rm -rf $(VENV)
 
-.PHONY: data demo demo-seg demo-cls reproduce
+.PHONY: data demo demo-seg demo-cls reproduce reproduce-seg
 
 data: setup
 	$(PY) tools/data/fetch_real_photos.py
@@ -36,6 +36,10 @@ demo-seg: setup
 demo-cls: setup
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/classification_demo.py
 
-# About an hour on 2 CPU cores; writes its table into docs/benchmarks.md.
+# The CPU-sized reproductions (docs/benchmarks.md, where they write their
+# tables and plots): detection, then segmentation on held-out canvases.
 reproduce: setup data
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/reproduce_detection.py
+
+reproduce-seg: setup data
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) tools/demo/reproduce_segmentation.py

@@ -193,10 +193,26 @@ def distilled_mappings(distiller) -> Dict[str, Tuple[str, dict, str, dict]]:
     return found
 
 
-def extract_features(model: nn.Module, images: torch.Tensor) -> None:
-    """Run the part of a model that distillation records (backbone and
-    neck of a detector, the whole network otherwise)."""
-    if hasattr(model, 'extract_feat'):
+# Modules that ``extract_feat`` runs (mmdet, mmseg, mmpretrain models).
+FEATURE_MODULES = ('backbone', 'neck')
+
+
+def extract_features(model: nn.Module, images: torch.Tensor,
+                     sources: Sequence[str] = ()) -> None:
+    """Run the part of a model that distillation records.
+
+    Args:
+        model (nn.Module): Teacher or student.
+        images (torch.Tensor): ``(B, 3, H, W)``.
+        sources (Sequence[str]): What its recorders record. When every one
+            is a module of the backbone or the neck and the model has an
+            ``extract_feat``, only that runs (detectors' heads need data
+            samples); otherwise the whole network runs in ``'tensor'`` mode
+            (e.g. a segmentor's logits, ``decode_head.conv_seg``).
+    """
+    in_features = all(
+        source.split('.')[0] in FEATURE_MODULES for source in sources)
+    if in_features and hasattr(model, 'extract_feat'):
         model.extract_feat(images)
     else:
         model(images, mode='tensor')
@@ -305,7 +321,9 @@ def _describe(distiller, mapping: dict, image_height: int,
                             modified_in_place=watch.modified(source))
 
 
-def _recorder_sources(recorders) -> List[str]:
+def recorder_sources(recorders) -> List[str]:
+    """What each recorder of a ``RecorderManager`` records (module names,
+    or a method's or function's path)."""
     return [str(r.source) for r in recorders.recorders.values()]
 
 
@@ -332,17 +350,19 @@ def inspect_distill_pairs(algorithm: nn.Module,
     algorithm.eval()
     watches = [
         _InPlaceWatch(algorithm.teacher,
-                      _recorder_sources(distiller.teacher_recorders)),
+                      recorder_sources(distiller.teacher_recorders)),
         _InPlaceWatch(algorithm.student,
-                      _recorder_sources(distiller.student_recorders)),
+                      recorder_sources(distiller.student_recorders)),
     ]
     try:
         param = next(algorithm.parameters())
         images = torch.randn(1, 3, *image_size, device=param.device)
         with distiller.teacher_recorders:
-            extract_features(algorithm.teacher, images)
+            extract_features(algorithm.teacher, images,
+                             recorder_sources(distiller.teacher_recorders))
         with distiller.student_recorders:
-            extract_features(algorithm.student, images)
+            extract_features(algorithm.student, images,
+                             recorder_sources(distiller.student_recorders))
         t_watch, s_watch = watches
         pairs = []
         for name, (_, s_map, _, t_map) in distilled_mappings(

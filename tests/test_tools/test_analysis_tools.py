@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from types import SimpleNamespace
+
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ROOT / 'tools' / 'analysis'
@@ -24,15 +27,16 @@ def run_tool(script, *args):
 
 @pytest.fixture(scope='module')
 def benchmark(tmp_path_factory):
-    path = tmp_path_factory.mktemp('bench') / 'bench.json'
+    folder = tmp_path_factory.mktemp('bench')
     out = run_tool('benchmark_loss.py', '--quick', '--channels', 32,
                    '--sweep', 16, '--repeats', 1, '--warmup', 0,
-                   '--json', path)
-    return out, json.loads(path.read_text())
+                   '--json', folder / 'bench.json', '--plot',
+                   folder / 'sweep.png')
+    return out, json.loads((folder / 'bench.json').read_text()), folder
 
 
 def test_benchmark_prints_tables_and_verdicts(benchmark):
-    out, _ = benchmark
+    out, _, _ = benchmark
     assert 'torch threads set to' in out
     assert re.search(r'^\| shape \| CanLoss dot \|', out, re.M)
     # --quick at p2-p6: P5, P6 and the 16² map, each measured for all
@@ -45,7 +49,7 @@ def test_benchmark_prints_tables_and_verdicts(benchmark):
 
 
 def test_benchmark_dense_matches_fast_path(benchmark):
-    out, data = benchmark
+    out, data, _ = benchmark
     assert 'max abs diff grad_S' in out
     checks = [row['check'] for row in data['results']]
     assert len(checks) == 3 and all(checks)
@@ -56,7 +60,7 @@ def test_benchmark_dense_matches_fast_path(benchmark):
 
 
 def test_benchmark_json(benchmark):
-    _, data = benchmark
+    _, data, _ = benchmark
     assert set(data) == {'meta', 'results', 'verdicts'}
     assert data['meta']['torch_threads'] >= 1 and data['meta']['cpu']
     for row in data['results']:
@@ -74,6 +78,31 @@ def test_benchmark_json(benchmark):
         assert row['ratios']['dense_over_can_time'] > 0
     assert {v['status'] for v in data['verdicts']} <= {
         'met', 'missed', 'not measured'}
+
+
+def test_benchmark_plots_time_and_memory_against_pixels(benchmark):
+    out, _, folder = benchmark
+    # The default plotted methods, all measured at the three shapes.
+    assert ('plot (CanLoss dot, DenseCanLoss, PKD, floor (4 convs)): '
+            f'{folder / "sweep.png"}') in out
+    with Image.open(folder / 'sweep.png') as image:
+        assert image.format == 'PNG' and image.width > 800
+
+
+def test_the_plot_leaves_out_what_was_not_measured(tool_module):
+    plot = tool_module('tools/analysis/_loss_plot.py')
+    shape = SimpleNamespace(pixels=256, label='16²')
+    rows = [
+        dict(shape=SimpleNamespace(pixels=4096, label='64²'),
+             methods=dict(dense=dict(status='does not fit'))),
+        dict(shape=shape,
+             methods=dict(dense=dict(status='ok', time_ms=2.0,
+                                     peak_mib=1.0))),
+    ]
+    assert plot.method_series(rows, 'dense', 'time_ms') == dict(
+        pixels=[256], values=[2.0], missing=['64²'])
+    assert plot.method_series(rows, 'pkd', 'time_ms') == dict(
+        pixels=[], values=[], missing=[])
 
 
 def test_benchmark_dense_budget_is_a_result_not_a_crash(tmp_path):

@@ -1,7 +1,10 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """Distilled levels are paired by stride: a config pairing a teacher's P3
 with a student's P2 is refused before training, naming both recorders."""
+from pathlib import Path
+
 import pytest
+from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 from cankd.utils.distill_pairs import (check_distill_pairs, format_pairs_table,
@@ -116,3 +119,16 @@ def test_a_recorded_output_changed_in_place_is_reported(tiny_retinanet):
     with pytest.raises(ValueError, match=r"recorded output of "
                        r"'backbone.layer1.0.bn2' is modified in place"):
         check_distill_pairs(MODELS.build(cfg), image_size=(128, 128))
+
+
+def test_a_segmentors_logits_are_checked_through_the_whole_network():
+    # MMRazor's CWD distils decode_head.conv_seg, which extract_feat never
+    # runs: the check runs the whole segmentor for it.
+    config = (Path(__file__).resolve().parents[2] / 'configs' / 'demo' /
+              'cwd_pspnet-mnv2-d8_deeplabv3-r18-w16-d8_fashion-seg.py')
+    model = Config.fromfile(config).model
+    model.pop('teacher_ckpt')  # random weights: shapes are what is checked
+    algorithm = MODELS.build(model)
+    pair, = check_distill_pairs(algorithm, image_size=(64, 64))
+    assert pair.student.source == pair.teacher.source == 'decode_head.conv_seg'
+    assert pair.student.shape == pair.teacher.shape == (1, 11, 8, 8)

@@ -12,7 +12,7 @@ and student gradient) wherever the dense one fits.
 
     python tools/analysis/benchmark_loss.py [--device cpu|cuda]
         [--levels p2-p6|p3-p7] [--repeats 5] [--warmup 1] [--quick]
-        [--json PATH]
+        [--json PATH] [--plot PNG]
 
 Peak memory is the most memory allocated at one time during one forward +
 backward step, above what was allocated before it (activations, saved
@@ -49,6 +49,7 @@ from _dense_can_loss import DenseCanLoss
 from _loss_measurement import (_release, measure_memory, step,
                                timed_step)
 from _loss_methods import METHODS, build_methods
+from _loss_plot import PLOTTED, plot_sweep
 from _loss_report import print_tables, ratio, verdicts
 
 MIB = 2**20
@@ -238,6 +239,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='torch threads (default: the CPUs available)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--json', metavar='PATH', help='write results here')
+    parser.add_argument(
+        '--plot', metavar='PNG',
+        help='draw time and peak memory against pixels, log-log, for '
+        '--plot-methods')
+    parser.add_argument(
+        '--plot-methods', nargs='+', choices=METHODS, default=list(PLOTTED),
+        help='methods drawn by --plot (those run)')
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = 3 if args.quick else 5
@@ -364,6 +372,15 @@ def main(argv=None) -> int:
           f'{meta["load_average_end"][0]:.2f} (above ~0 other processes '
           'shared the CPUs and slowed some steps)')
 
+    if args.plot:
+        drawn = plot_sweep(
+            ordered, {m: METHODS[m][0] for m in args.plot_methods},
+            f'{args.batch}×{args.channels}-channel maps, {args.device} '
+            f'({meta["cpu"] if args.device == "cpu" else meta["gpu"]}, '
+            f'{meta["torch_threads"]} threads), torch {meta["torch"]}; '
+            f'median of {args.repeats}', args.plot)
+        print(f'\nplot ({", ".join(METHODS[m][0] for m in drawn)}): '
+              f'{args.plot}')
     if args.json:
         payload = dict(
             meta=meta,

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cankd.utils.distill_pairs import distilled_mappings, extract_features
+from cankd.utils.distill_pairs import (distilled_mappings, extract_features,
+                                      recorder_sources)
 from cankd.utils.student_checkpoint import weights_under
 
 REDUCTIONS = {
@@ -356,7 +357,7 @@ def collect_pair_features(algorithm: nn.Module, inputs: Tensor,
     algorithm.eval()
     try:
         with recorders:
-            extract_features(model, inputs)
+            extract_features(model, inputs, recorder_sources(recorders))
         side = 'student' if from_student else 'teacher'
         found = []
         for name, (_, s_map, _, t_map) in distilled_mappings(

@@ -3,9 +3,14 @@
 # into data/fashion_seg: 400 train canvases, 100 held-out val canvases drawn
 # from Fashion-MNIST's test photos. 11 classes: background and the 10
 # Fashion-MNIST classes (label k = class k - 1 of FASHION_CLASSES).
-# Iteration-based schedule sized for a 2-core CPU, with the paper's
-# optimiser (SGD, wd 5e-4, poly) at a demo learning rate; and the demo's
-# segmentors (demo_segmentors.py) for these 11 classes and 128x128 canvases.
+# Iteration-based schedule sized for a 2-core CPU; the students' recipe
+# (every method alike, chosen on the student alone): AdamW, lr 3e-3,
+# weight decay 0.01, poly. With the paper's SGD (lr 0.02 or 0.1) the
+# randomly initialised student stays at the background-only solution for
+# the whole short schedule (~10 mIoU after 600 iterations); with AdamW it
+# leaves it after a few hundred. The teacher (ImageNet backbone) keeps the
+# paper's SGD (its config). And the demo's segmentors (demo_segmentors.py)
+# for these 11 classes and 128x128 canvases.
 _base_ = ['mmseg::_base_/default_runtime.py', './demo_segmentors.py']
 
 dataset_type = 'BaseSegDataset'
@@ -63,7 +68,7 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=5e-4),
+    optimizer=dict(type='AdamW', lr=3e-3, weight_decay=0.01),
     clip_grad=None)
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,
