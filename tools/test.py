@@ -21,6 +21,7 @@ from typing import List, Optional, Tuple
 
 import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
 from cankd.compat import DistillationCheckpointError
+from cankd.compat.distributed import end_distributed
 from cankd.utils import atomic_write
 from mmengine.runner import Runner
 
@@ -81,6 +82,7 @@ def main() -> None:
     if metrics_out and runner.rank == 0:
         atomic_write(json.dumps(metrics, indent=2, default=_json_scalar),
                      metrics_out)
+    end_distributed()  # a clean exit of every rank of dist_test.sh
 
 
 def _json_scalar(value):

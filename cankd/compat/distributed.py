@@ -93,3 +93,17 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
             f'{"torch default" if timeout is None else timeout}.',
             logger='current')
     return True
+
+
+def end_distributed() -> None:
+    """Destroy the default process group of a finished job, if any.
+
+    A gloo or NCCL group still alive at interpreter exit has its worker
+    threads torn down by static destructors: a rank of a job that finished
+    (checkpoint written, last validation logged) can then die with
+    ``terminate called without an active exception`` (SIGABRT), and
+    torchrun reports the whole job as failed. Call it once every rank has
+    left the training or test loop.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

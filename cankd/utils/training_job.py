@@ -6,7 +6,7 @@ from typing import Iterator
 
 from mmengine.config import Config
 
-from ..compat.distributed import dist_timeout
+from ..compat.distributed import dist_timeout, end_distributed
 from .collective_timeout import explain_collective_timeout
 from .work_dir_lock import WorkDirLock, is_global_rank_zero
 
@@ -20,7 +20,8 @@ def training_job(cfg: Config) -> Iterator[None]:
     :class:`~cankd.utils.work_dir_lock.WorkDirInUseError`); a collective
     operation that times out raises
     :class:`~cankd.utils.collective_timeout.CollectiveTimeoutError` naming
-    the rank and the timeout.
+    the rank and the timeout. A block that ends normally ends the process
+    group too, so that a finished job exits cleanly.
 
     Args:
         cfg (Config): The training config, with ``work_dir`` set.
@@ -29,3 +30,4 @@ def training_job(cfg: Config) -> Iterator[None]:
     with lock or contextlib.nullcontext():
         with explain_collective_timeout(dist_timeout(cfg)):
             yield
+        end_distributed()

@@ -89,3 +89,32 @@ def test_other_errors_pass_through(monkeypatch):
     with pytest.raises(RuntimeError, match='Connection closed by peer'):
         with explain_collective_timeout(datetime.timedelta(seconds=10)):
             raise RuntimeError('Connection closed by peer')
+
+
+def test_a_finished_job_ends_its_process_group(tmp_path):
+    # A live gloo group at interpreter exit can abort a finished rank
+    # ("terminate called without an active exception"): the training job
+    # and tools/test.py destroy it when their loop is over.
+    from cankd.compat.distributed import end_distributed
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/store',
+                            rank=0, world_size=1)
+    assert dist.is_initialized()
+    end_distributed()
+    assert not dist.is_initialized()
+    end_distributed()  # without a group: nothing to do
+
+
+def test_the_training_job_ends_the_group_only_when_its_block_succeeds(
+        tmp_path):
+    from cankd.utils.training_job import training_job
+    cfg = Config(dict(work_dir=str(tmp_path / 'work')))
+    (tmp_path / 'work').mkdir()
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/a',
+                            rank=0, world_size=1)
+    with pytest.raises(RuntimeError, match='boom'):
+        with training_job(cfg):
+            raise RuntimeError('boom')
+    assert dist.is_initialized()  # a failing job may still be waited on
+    with training_job(cfg):
+        pass
+    assert not dist.is_initialized()

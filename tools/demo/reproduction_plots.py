@@ -1,9 +1,10 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""The two pictures of the CPU-sized reproduction
-(tools/demo/reproduce_detection.py): the validation metric against
-the training iteration for every method (mean over seeds, a ± 1 sample std
-band), and the final metric per method (mean, ± 1 sample std error bars,
-one dot per seed). The teacher is a dashed line on both."""
+"""The two pictures of the CPU-sized reproductions
+(tools/demo/reproduce_detection.py, reproduce_segmentation.py): the
+validation metric against the training iteration for every method (mean
+over seeds, a ± 1 sample std band), and the final metric per method (mean,
+± 1 sample std error bars, one dot per seed). The teacher is a dashed line
+on both."""
 import io
 import statistics
 from typing import Dict, List, Sequence, Tuple
@@ -81,7 +82,7 @@ def plot_curves(teacher: dict, runs: Sequence[dict], titles: Dict[str, str],
                           color=line.get_color(), alpha=0.2, linewidth=0)
     axes.axhline(teacher[key], color='black', linestyle='--', linewidth=1,
                  label='teacher')
-    axes.set_ylim(bottom=0)  # an mAP; the band may dip below 0
+    axes.set_ylim(bottom=0)  # an mAP or mIoU; the band may dip below 0
     axes.set_xlabel('training iteration')
     axes.set_ylabel(f'validation {label}')
     axes.set_title(f'{label} during training: mean over seeds, '
