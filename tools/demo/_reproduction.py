@@ -48,9 +48,9 @@ class Task(NamedTuple):
             them (mmdet's CocoMetric with no detection at all) scores 0.
         teacher (str): The teacher's row, formatted with ``iters``.
         digits (int): Decimals of the metrics in the table.
-        samples (str): What a student sees per iteration and process, and
-            what the metrics are measured on (a sentence of the table's
-            caption).
+        samples (str): What a student sees per iteration and process
+            (``'8 images'``).
+        measured (str): What the metrics are, on which images, when.
         schedule (callable): Training iterations -> ``--cfg-options`` of
             that length (the same for every method).
         prepare (callable): ``(work_dir, args)`` -> the teacher's metrics:
@@ -65,6 +65,7 @@ class Task(NamedTuple):
     teacher: str
     digits: int
     samples: str
+    measured: str
     schedule: Callable[[int], List[str]]
     prepare: Callable[[str, argparse.Namespace], Dict[str, float]]
     defaults: Dict[str, int]
@@ -149,10 +150,13 @@ def train_run(task: Task, work: str, method: str, seed: int,
     # Ten logged windows where the run is long enough; short runs still
     # log a time.
     log_interval = max(1, min(20, args.iters // 10))
-    # Validating more often changes no training step: the validation
-    # pipeline draws no random number and the model returns to train mode.
-    # Validations log the iteration as their step, not the epoch (always 0
-    # in an iteration-based schedule).
+    # Every method validates at the same iterations. Validating is not
+    # neutral to training: each validation's DataLoader draws its seed from
+    # torch's global generator, which shifts the later dropout masks, so a
+    # run validated every 100 iterations is not bit-identical to the demo's
+    # run of the same seed (validated once). Validations log the iteration
+    # as their step, not the epoch (always 0 in an iteration-based
+    # schedule).
     options = [*task.schedule(args.iters),
                f'train_cfg.val_interval={args.val_interval}',
                f'randomness.seed={seed}',
@@ -196,7 +200,8 @@ def format_report(task: Task, args: argparse.Namespace,
     lines = [
         f'Students: {args.iters} iterations × {args.gpus} process(es) × '
         f'{task.samples} (seeds {seeds}), same schedule for every method; '
-        'mean ± sample std over seeds. Validated every '
+        f'metrics: {task.measured}; mean ± sample std over seeds. '
+        'Validated every '
         f'{args.val_interval} iterations for the curves.'
         + final_only_note(runs), '',
         '| model | ' + ' | '.join(title for _, title in task.metrics) +

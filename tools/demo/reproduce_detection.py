@@ -61,8 +61,9 @@ DETECTION = Task(
     metrics=(('coco/bbox_mAP', 'bbox mAP'), ('coco/bbox_mAP_50', 'mAP@50')),
     teacher='teacher (MobileNetV2, {iters} iterations)',
     digits=3,
-    samples='8 images; metrics: COCO bbox on the 100 validation mosaics at '
-    'the end of training',
+    samples='8 images',
+    measured='COCO bbox on the 100 validation mosaics at the end of '
+    'training',
     schedule=schedule,
     prepare=prepare,
     defaults=dict(iters=600, val_interval=100, teacher_iters=400))

@@ -60,8 +60,9 @@ SEGMENTATION = Task(
     metrics=(('mIoU', 'mIoU'), ('mAcc', 'mAcc'), ('aAcc', 'aAcc')),
     teacher='teacher (PSPNet MobileNetV2, {iters} iterations)',
     digits=2,
-    samples='8 canvases; metrics: mmseg IoU on the 100 held-out val '
-    'canvases (11 classes with the background) at the end of training',
+    samples='8 canvases',
+    measured='mmseg IoU on the 100 held-out val canvases (11 classes with '
+    'the background) at the end of training',
     schedule=schedule,
     prepare=prepare,
     defaults=dict(iters=400, val_interval=100, teacher_iters=1200))
