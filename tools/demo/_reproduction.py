@@ -53,9 +53,11 @@ class Task(NamedTuple):
         measured (str): What the metrics are, on which images, when.
         schedule (callable): Training iterations -> ``--cfg-options`` of
             that length (the same for every method).
-        prepare (callable): ``(work_dir, args)`` -> the teacher's metrics:
-            builds the data and trains the teacher once
-            (``work_dir/teacher.pth``, ``args.teacher_iters`` iterations).
+        fetch_data (callable): Builds or fetches the data and weights.
+        teacher_config (str): The teacher's config, to evaluate it.
+        train_teacher (callable): ``(work_dir, args)``: trains the teacher
+            once (``work_dir/teacher.pth``, ``args.teacher_iters``
+            iterations; cached afterwards).
         defaults (dict): Defaults of ``--iters``, ``--val-interval`` and
             ``--teacher-iters``.
     """
@@ -67,7 +69,9 @@ class Task(NamedTuple):
     samples: str
     measured: str
     schedule: Callable[[int], List[str]]
-    prepare: Callable[[str, argparse.Namespace], Dict[str, float]]
+    fetch_data: Callable[[], None]
+    teacher_config: str
+    train_teacher: Callable[[str, argparse.Namespace], object]
     defaults: Dict[str, int]
 
     @property
@@ -88,10 +92,16 @@ def reported(task: Task, record: dict) -> Dict[str, float]:
     return {key: record.get(key, 0.0) for key, _ in task.metrics}
 
 
-def evaluate_teacher(task: Task, config: str, work: str) -> Dict[str, float]:
-    """``tools/test.py`` metrics of ``work/teacher.pth``."""
-    return reported(task, evaluate(config, osp.join(work, 'teacher.pth'),
-                                   osp.join(work, 'eval_teacher')))
+def prepare_teacher(task: Task, work: str,
+                    args: argparse.Namespace) -> Dict[str, float]:
+    """The data, the teacher (trained once) and its ``tools/test.py``
+    metrics."""
+    step('data')
+    task.fetch_data()
+    task.train_teacher(work, args)
+    return reported(
+        task, evaluate(task.teacher_config, osp.join(work, 'teacher.pth'),
+                       osp.join(work, 'eval_teacher')))
 
 
 def read_run(task: Task, work_dir: str) -> dict:
@@ -290,7 +300,7 @@ def main(task: Task, argv: Optional[Sequence[str]] = None) -> None:
     start = time.time()
     work = osp.join(ROOT, args.work_dir)
     os.makedirs(work, exist_ok=True)
-    teacher = task.prepare(work, args)
+    teacher = prepare_teacher(task, work, args)
     runs = [
         train_run(task, work, method, seed, args)
         for seed in args.seeds for method in args.methods

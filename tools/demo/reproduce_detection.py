@@ -21,27 +21,14 @@ band over seeds) and the final mAP per method (mean, error bars).
     python tools/demo/reproduce_detection.py [--seeds 0 1 2] \\
         [--iters 600] [--methods none cankd pkd mgd acamkd] [--gpus 2]
 """
-import argparse
 import os.path as osp
-from typing import Dict
 
 # The demo's workflow and configs are the reproduction's.
-from _reproduction import Method, Task, evaluate_teacher, main
-from _workflow import step
+from _reproduction import Method, Task, main
 from detection_demo import (CANKD_CFG, CONFIGS, STUDENT_CFG, TEACHER_CFG,
                             fetch_data, schedule, train_teacher)
 
 PAIR = 'retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py'
-
-
-def prepare(work: str, args: argparse.Namespace) -> Dict[str, float]:
-    """The data, the teacher (trained once, in one process) and its
-    metrics."""
-    step('data')
-    fetch_data()
-    train_teacher(work, args.teacher_iters)
-    return evaluate_teacher(DETECTION, TEACHER_CFG, work)
-
 
 DETECTION = Task(
     name='reproduce_detection',
@@ -65,7 +52,10 @@ DETECTION = Task(
     measured='COCO bbox on the 100 validation mosaics at the end of '
     'training',
     schedule=schedule,
-    prepare=prepare,
+    fetch_data=fetch_data,
+    teacher_config=TEACHER_CFG,
+    # The demo's teacher, in one process as the demo trains it.
+    train_teacher=lambda work, args: train_teacher(work, args.teacher_iters),
     defaults=dict(iters=600, val_interval=100, teacher_iters=400))
 
 if __name__ == '__main__':

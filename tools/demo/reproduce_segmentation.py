@@ -24,27 +24,14 @@ docs/benchmarks.md between markers.
     python tools/demo/reproduce_segmentation.py [--seeds 0 1 2] \\
         [--iters 400] [--methods none cankd mgd cwd] [--gpus 2]
 """
-import argparse
 import os.path as osp
-from typing import Dict
 
 # The demo's workflow and configs are the reproduction's.
-from _reproduction import Method, Task, evaluate_teacher, main
-from _workflow import step
+from _reproduction import Method, Task, main
 from segmentation_demo import (CANKD_CFG, CONFIGS, STUDENT_CFG, TEACHER_CFG,
                                fetch_data, schedule, train_teacher)
 
 PAIR = 'pspnet-mnv2-d8_deeplabv3-r18-w16-d8_fashion-seg.py'
-
-
-def prepare(work: str, args: argparse.Namespace) -> Dict[str, float]:
-    """The data, the teacher (trained once, in ``--gpus`` processes, as
-    the demo's) and its metrics."""
-    step('data')
-    fetch_data()
-    train_teacher(work, args.teacher_iters, args.gpus)
-    return evaluate_teacher(SEGMENTATION, TEACHER_CFG, work)
-
 
 SEGMENTATION = Task(
     name='reproduce_segmentation',
@@ -64,7 +51,11 @@ SEGMENTATION = Task(
     measured='mmseg IoU on the 100 held-out val canvases (11 classes with '
     'the background) at the end of training',
     schedule=schedule,
-    prepare=prepare,
+    fetch_data=fetch_data,
+    teacher_config=TEACHER_CFG,
+    # The demo's teacher, in --gpus processes as the demo trains it.
+    train_teacher=lambda work, args: train_teacher(work, args.teacher_iters,
+                                                   args.gpus),
     defaults=dict(iters=400, val_interval=100, teacher_iters=1200))
 
 if __name__ == '__main__':
