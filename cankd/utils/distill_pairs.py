@@ -113,6 +113,11 @@ class DistillPair(NamedTuple):
             found.append(self._stride_problem())
         if s.channels != t.channels:
             found.append(self._channel_problem())
+        if any(side.source.split('.')[0] == 'roi_head' for side in (s, t)):
+            found.append(self._roi_problem())
+        elif s.stride is None and t.stride is None and s.shape and \
+                t.shape and s.shape[0] != t.shape[0]:
+            found.append(self._row_problem())
         expected = getattr(self.loss, 'in_channels', None)
         if expected is not None and t.channels not in (None, expected):
             found.append(
@@ -122,10 +127,14 @@ class DistillPair(NamedTuple):
                 f'{t.channels}.')
         return found
 
+    def _pairing(self, why: str) -> str:
+        """``'<loss> pairs student <...> with teacher <...>: <why>'``."""
+        return (f'{self.loss_name} pairs student {self.student.describe()} '
+                f'with teacher {self.teacher.describe()}: {why}')
+
     def _stride_problem(self) -> str:
         s, t, name = self.student, self.teacher, self.loss_name
-        text = (f'{name} pairs student {s.describe()} with teacher '
-                f'{t.describe()}: their strides differ.')
+        text = self._pairing('their strides differ.')
         t_idx = t.index_with_stride(s.stride)
         s_idx = s.index_with_stride(t.stride)
         if t_idx is not None:
@@ -141,10 +150,25 @@ class DistillPair(NamedTuple):
                 f'{s.stride:g} (tools/analysis/check_config.py CONFIG '
                 '--list-modules lists them with their strides).')
 
+    def _roi_problem(self) -> str:
+        return self._pairing(
+            'a RoI head computes one row per proposal of its own '
+            "detector's RPN (in training, of the RoIs its own sampler "
+            'draws), so the two sides describe different boxes even when '
+            'their shapes agree. Fix: distil what both detectors compute at '
+            'the same positions: backbone or neck features (the FPN levels, '
+            'as in configs/_base_/distill/cankd_fpn.py).')
+
+    def _row_problem(self) -> str:
+        return self._pairing(
+            f'they hold {self.student.shape[0]} and {self.teacher.shape[0]} '
+            'rows, so rows do not correspond. Fix: record outputs with one '
+            'row per image (logits, pooled features) in both models, or '
+            'distil feature maps.')
+
     def _channel_problem(self) -> str:
         s, t, name = self.student, self.teacher, self.loss_name
-        text = (f'{name} pairs student {s.describe()} with teacher '
-                f'{t.describe()}: their channels differ.')
+        text = self._pairing('their channels differ.')
         if s.connector:
             return (f"{text} Fix: connector '{s.connector}' must output "
                     f'{t.channels} channels (out_channel={t.channels}).')
@@ -197,6 +221,21 @@ def distilled_mappings(distiller) -> Dict[str, Tuple[str, dict, str, dict]]:
 FEATURE_MODULES = ('backbone', 'neck')
 
 
+def is_detector(model: nn.Module) -> bool:
+    """Whether ``model`` has a detection head (a classifier has a ``head``
+    and often a ``neck`` too, but none of these)."""
+    return any(
+        hasattr(model, head) for head in ('bbox_head', 'rpn_head', 'roi_head'))
+
+
+def image_metainfo(height: int, width: int) -> dict:
+    """The meta of an unresized, unpadded ``(height, width)`` input, as the
+    data pipeline and preprocessor would record it."""
+    return dict(img_shape=(height, width), ori_shape=(height, width),
+                pad_shape=(height, width), scale_factor=(1.0, 1.0),
+                batch_input_shape=(height, width), flip=False)
+
+
 def extract_features(model: nn.Module, images: torch.Tensor,
                      sources: Sequence[str] = ()) -> None:
     """Run the part of a model that distillation records.
@@ -206,14 +245,21 @@ def extract_features(model: nn.Module, images: torch.Tensor,
         images (torch.Tensor): ``(B, 3, H, W)``.
         sources (Sequence[str]): What its recorders record. When every one
             is a module of the backbone or the neck and the model has an
-            ``extract_feat``, only that runs (detectors' heads need data
-            samples); otherwise the whole network runs in ``'tensor'`` mode
-            (e.g. a segmentor's logits, ``decode_head.conv_seg``).
+            ``extract_feat``, only that runs (cheapest); otherwise the whole
+            network runs in ``'tensor'`` mode (e.g. a segmentor's logits,
+            ``decode_head.conv_seg``, or a two-stage detector's RPN head).
     """
     in_features = all(
         source.split('.')[0] in FEATURE_MODULES for source in sources)
     if in_features and hasattr(model, 'extract_feat'):
         model.extract_feat(images)
+    elif is_detector(model):
+        # The RPN (proposals for the RoI head) and DETR-style transformers
+        # (padding masks) read the image meta from the data samples.
+        from mmdet.structures import DetDataSample
+        meta = image_metainfo(*images.shape[-2:])
+        model(images, [DetDataSample(metainfo=meta) for _ in images],
+              mode='tensor')
     else:
         model(images, mode='tensor')
 

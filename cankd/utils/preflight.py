@@ -19,7 +19,8 @@ from mmengine.runner import load_checkpoint
 from mmengine.structures import InstanceData, PixelData
 from torch import nn
 
-from .distill_pairs import extract_features, feature_stride
+from .distill_pairs import (extract_features, feature_stride, image_metainfo,
+                            is_detector)
 
 
 class ModuleOutput(NamedTuple):
@@ -168,9 +169,7 @@ def random_batch(model: nn.Module, batch_size: int,
     inputs = [torch.randint(0, 256, (3, height, width), dtype=torch.uint8,
                             generator=generator) for _ in range(batch_size)]
     num_classes = _num_classes(model)
-    meta = dict(img_shape=(height, width), ori_shape=(height, width),
-                pad_shape=(height, width), scale_factor=(1.0, 1.0),
-                batch_input_shape=(height, width), flip=False)
+    meta = image_metainfo(height, width)
     samples = []
     for _ in range(batch_size):
         if hasattr(model, 'decode_head'):
@@ -178,7 +177,7 @@ def random_batch(model: nn.Module, batch_size: int,
             sample = SegDataSample(metainfo=meta)
             sample.gt_sem_seg = PixelData(data=torch.randint(
                 0, num_classes, (1, height, width), generator=generator))
-        elif hasattr(model, 'head') and not _is_detector(model):
+        elif hasattr(model, 'head') and not is_detector(model):
             from mmpretrain.structures import DataSample
             sample = DataSample(metainfo=meta).set_gt_label(
                 int(torch.randint(0, num_classes, (1, ))))
@@ -196,13 +195,6 @@ def random_batch(model: nn.Module, batch_size: int,
                 bboxes=torch.zeros(0, 4), labels=torch.zeros(0).long())
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
-
-
-def _is_detector(model: nn.Module) -> bool:
-    """Whether ``model`` has a detection head (a classifier has a ``head``
-    and often a ``neck`` too, but none of these)."""
-    return any(
-        hasattr(model, head) for head in ('bbox_head', 'rpn_head', 'roi_head'))
 
 
 def _num_classes(model: nn.Module) -> int:

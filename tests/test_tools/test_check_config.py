@@ -138,3 +138,56 @@ def test_a_misspelt_loss_argument_is_an_error_naming_it():
     assert result.returncode == 1
     assert "unexpected keyword argument 'loss_wieght'" in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+TWO_STAGE_CFG = """
+_base_ = ['mmdet::_base_/default_runtime.py']
+faster_rcnn = dict(
+    cfg_path='mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py',
+    pretrained=False)
+model = dict(
+    _scope_='mmrazor',
+    type='SingleTeacherDistill',
+    architecture=faster_rcnn,
+    teacher=faster_rcnn,
+    distiller=dict(
+        type='ConfigurableDistiller',
+        student_recorders=dict(
+            rpn=dict(type='ModuleOutputs', source='rpn_head.rpn_cls'),
+            logits=dict(type='ModuleOutputs',
+                        source='roi_head.bbox_head.fc_cls')),
+        teacher_recorders=dict(
+            rpn=dict(type='ModuleOutputs', source='rpn_head.rpn_cls'),
+            logits=dict(type='ModuleOutputs',
+                        source='roi_head.bbox_head.fc_cls')),
+        distill_losses=dict(
+            loss_rpn=dict(type='PKDLoss'),
+            loss_kl=dict(type='KLDivergence', tau=1)),
+        loss_forward_mappings=dict(
+            loss_rpn=dict(
+                preds_S=dict(from_student=True, recorder='rpn'),
+                preds_T=dict(from_student=False, recorder='rpn')),
+            loss_kl=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')))))
+"""
+
+
+def test_a_two_stage_detectors_heads_are_checked_and_roi_outputs_refused(
+        tmp_path):
+    # The whole detector runs (its RPN needs the image meta); the RPN's dense
+    # maps pair, the RoI head's per-proposal rows never do.
+    config = tmp_path / 'faster_rcnn_kd.py'
+    config.write_text(TWO_STAGE_CFG)
+    result = check_config(config)
+    assert result.returncode == 1
+    rpn_row = next(line for line in result.stdout.splitlines()
+                   if line.startswith('loss_rpn '))
+    # The RPN's first call (record_idx 0) scores P2, stride 4.
+    assert '(1, 3, 32, 32) / (1, 3, 32, 32)  4 ' in rpn_row
+    assert rpn_row.split()[-1] == 'yes'
+    assert ("ERROR: loss_kl pairs student recorder 'logits' (source "
+            "'roi_head.bbox_head.fc_cls'" in result.stderr)
+    assert 'the two sides describe different boxes' in result.stderr
+    assert 'configs/_base_/distill/cankd_fpn.py' in result.stderr
+    assert 'Traceback' not in result.stderr
