@@ -7,7 +7,8 @@ import pytest
 import torch
 from mmengine.fileio.backends.local_backend import LocalBackend
 
-from cankd.utils import (AtomicTextFile, atomic_torch_save, atomic_write,
+from cankd.utils import (AtomicTextFile, atomic_save_figure,
+                         atomic_torch_save, atomic_write,
                          remove_stale_temp_files, stale_temp_files)
 
 
@@ -31,6 +32,19 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path, monkeypatch):
         atomic_torch_save({'iter': 5, 'big': torch.zeros(1000)}, str(path))
     assert torch.load(str(path)) == {'iter': 4}
     assert os.listdir(tmp_path) == ['iter_4.pth']
+
+
+def test_a_figure_is_saved_whole_as_png_and_closed(tmp_path):
+    matplotlib = pytest.importorskip('matplotlib')
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    figure, axes = plt.subplots()
+    axes.plot([0, 1], [1, 0])
+    path = tmp_path / 'curve.png'
+    assert atomic_save_figure(figure, str(path), dpi=50) == str(path)
+    assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert os.listdir(tmp_path) == ['curve.png']
+    assert figure.number not in plt.get_fignums()
 
 
 def test_mmengine_local_writes_go_through_atomic_write(tmp_path, monkeypatch):

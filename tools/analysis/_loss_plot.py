@@ -5,7 +5,6 @@ one line per method over every measured shape (the square sweep and the FPN
 levels, which share batch and channels). A method's missing point (the
 dense formulation where it does not fit, a skipped case) is left out of its
 line and named in the legend."""
-import io
 from typing import Dict, List, Sequence
 
 import matplotlib
@@ -13,7 +12,7 @@ import matplotlib
 matplotlib.use('Agg')  # files only: no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
-from cankd.utils import atomic_write  # noqa: E402
+from cankd.utils import atomic_save_figure  # noqa: E402
 
 # The methods the plot shows by default: the claim (CanLoss against its
 # dense formulation, against PKD, against its own convolutions).
@@ -82,8 +81,5 @@ def plot_sweep(rows: Sequence[dict], methods: Dict[str, str], title: str,
     for panel in axes:
         panel.legend(fontsize=7)
     figure.suptitle(title, fontsize=9)
-    png = io.BytesIO()
-    figure.savefig(png, format='png', dpi=120, bbox_inches='tight')
-    plt.close(figure)
-    atomic_write(png.getvalue(), path)
+    atomic_save_figure(figure, path, dpi=120)
     return drawn

@@ -5,7 +5,6 @@ validation metric against the training iteration for every method (mean
 over seeds, a ± 1 sample std band), and the final metric per method (mean,
 ± 1 sample std error bars, one dot per seed). The teacher is a dashed line
 on both."""
-import io
 import statistics
 from typing import Dict, List, Sequence, Tuple
 
@@ -14,7 +13,7 @@ import matplotlib
 matplotlib.use('Agg')  # files only: no display on a training machine
 import matplotlib.pyplot as plt  # noqa: E402
 
-from cankd.utils import atomic_write  # noqa: E402
+from cankd.utils import atomic_save_figure  # noqa: E402
 
 
 def seed_band(runs: Sequence[dict],
@@ -44,15 +43,6 @@ def _by_method(runs: Sequence[dict],
                titles: Dict[str, str]) -> Dict[str, List[dict]]:
     return {m: [r for r in runs if r['method'] == m] for m in titles
             if any(r['method'] == m for r in runs)}
-
-
-def _save(figure, path: str) -> str:
-    """Write the PNG atomically (a reader never sees half a picture)."""
-    png = io.BytesIO()
-    figure.savefig(png, format='png', dpi=120, bbox_inches='tight')
-    plt.close(figure)
-    atomic_write(png.getvalue(), path)
-    return path
 
 
 def plot_curves(teacher: dict, runs: Sequence[dict], titles: Dict[str, str],
@@ -89,7 +79,7 @@ def plot_curves(teacher: dict, runs: Sequence[dict], titles: Dict[str, str],
                    '± 1 sample std band')
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8)
-    return _save(figure, path)
+    return atomic_save_figure(figure, path, dpi=120)
 
 
 def plot_final(teacher: dict, runs: Sequence[dict], titles: Dict[str, str],
@@ -129,4 +119,4 @@ def plot_final(teacher: dict, runs: Sequence[dict], titles: Dict[str, str],
                    'dots = seeds', fontsize=10)
     axes.grid(axis='y', alpha=0.3)
     axes.legend(fontsize=8)
-    return _save(figure, path)
+    return atomic_save_figure(figure, path, dpi=120)

@@ -10,14 +10,13 @@ plus background (detections matching no object), columns predicted
 classes plus background (objects no detection found).
 """
 import importlib.util
-import io
 import os.path as osp
 from types import ModuleType
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from cankd.utils import atomic_write
+from cankd.utils import atomic_save_figure
 
 
 def mmdet_analysis_tool(name: str) -> ModuleType:
@@ -153,7 +152,4 @@ def plot_confusion_matrices(matrices: Mapping[str, np.ndarray],
                  label='% of the ground-truth row')
     if title:
         fig.suptitle(title, fontsize=10)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format='png', bbox_inches='tight')
-    plt.close(fig)
-    atomic_write(buffer.getvalue(), out)
+    atomic_save_figure(fig, out)
