@@ -6,6 +6,7 @@ to ONNX.
 The demos import it as ``_workflow``: run them as scripts
 (``python tools/demo/<demo>.py``), which puts this folder on ``sys.path``.
 """
+import argparse
 import json
 import os
 import os.path as osp
@@ -13,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PY = sys.executable
@@ -22,6 +23,35 @@ PREDICTIONS = 'predictions.pkl'
 # The folder of each model's evaluation in a demo's work dir.
 EVAL_DIRS = {'teacher': 'eval_teacher', 'student, no KD': 'eval_baseline',
              'student, CanKD': 'eval_cankd'}
+
+
+def demo_arguments(description: str, work_dir: str, iters: int,
+                   teacher_iters: int,
+                   gpus_help: str = 'processes of each training run'
+                   ) -> Tuple[argparse.Namespace, str]:
+    """The options every demo takes.
+
+    Args:
+        description (str): The demo's one-line description.
+        work_dir (str): Default work dir, relative to the repository.
+        iters (int): Default training iterations of each student.
+        teacher_iters (int): Default training iterations of the teacher.
+        gpus_help (str): What ``--gpus`` sets in this demo.
+
+    Returns:
+        tuple[argparse.Namespace, str]: The options and the absolute work
+        dir, created.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('--work-dir', default=work_dir)
+    parser.add_argument('--iters', type=int, default=iters,
+                        help='training iterations of each student')
+    parser.add_argument('--teacher-iters', type=int, default=teacher_iters)
+    parser.add_argument('--gpus', type=int, default=2, help=gpus_help)
+    args = parser.parse_args()
+    work = osp.join(ROOT, args.work_dir)
+    os.makedirs(work, exist_ok=True)
+    return args, work
 
 
 def step(message: str) -> None:
@@ -91,6 +121,15 @@ class Students(NamedTuple):
     cankd_seconds: float
     baseline_seconds: float
     converted: str
+
+    def training_seconds(self, teacher: str,
+                         teacher_seconds: Optional[float]
+                         ) -> Dict[str, Optional[float]]:
+        """Training time of the teacher (None: cached) and both students,
+        by their names in the results table."""
+        return {teacher: teacher_seconds,
+                'student, no KD': self.baseline_seconds,
+                'student, CanKD': self.cankd_seconds}
 
 
 def train_students(work: str, cankd_cfg: str, student_cfg: str, gpus: int,

@@ -18,14 +18,12 @@ with a pretrained teacher.
     python tools/demo/classification_demo.py [--work-dir work_dirs/demo_cls]
         [--iters N] [--teacher-iters N]
 """
-import argparse
-import os
 import os.path as osp
 import time
 from typing import List
 
-from _workflow import (PY, ROOT, cached_teacher, dist_train, evaluate_all,
-                       print_table, run, step, train_students)
+from _workflow import (PY, ROOT, cached_teacher, demo_arguments, dist_train,
+                       evaluate_all, print_table, run, step, train_students)
 
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 TEACHER_CFG = osp.join(CONFIGS, 'mobilenetv2_fashion-cls.py')
@@ -43,16 +41,8 @@ def schedule(iters: int) -> List[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo_cls')
-    parser.add_argument('--iters', type=int, default=300,
-                        help='training iterations of each student')
-    parser.add_argument('--teacher-iters', type=int, default=200)
-    parser.add_argument('--gpus', type=int, default=2,
-                        help='processes of each training run')
-    args = parser.parse_args()
-    work = osp.join(ROOT, args.work_dir)
-    os.makedirs(work, exist_ok=True)
+    args, work = demo_arguments(
+        __doc__.split('\n')[0], 'work_dirs/demo_cls', 300, 200)
     start = time.time()
 
     step('1. data: the Fashion-MNIST mini-ImageNet (data/fashion_cls), '
@@ -76,8 +66,7 @@ def main() -> None:
           f'{args.teacher_iters} iterations. Val: 500 held-out images.')
     print_table(
         results, {'accuracy/top1': 'top-1 (%)'},
-        {teacher: teacher_seconds, 'student, no KD': students.baseline_seconds,
-         'student, CanKD': students.cankd_seconds}, digits=2)
+        students.training_seconds(teacher, teacher_seconds), digits=2)
     print(f'total: {time.time() - start:.0f} s')
 
 

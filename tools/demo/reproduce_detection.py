@@ -56,7 +56,7 @@ DETECTION = Task(
     teacher_config=TEACHER_CFG,
     # The demo's teacher, in one process as the demo trains it.
     train_teacher=lambda work, args: train_teacher(work, args.teacher_iters),
-    defaults=dict(iters=600, val_interval=100, teacher_iters=400))
+    defaults=dict(iters=600, val_interval=100, teacher_iters=1600))
 
 if __name__ == '__main__':
     main(DETECTION)

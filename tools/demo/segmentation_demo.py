@@ -25,14 +25,13 @@ on the six real street photos of data/cityscapes_mini.)
     python tools/demo/segmentation_demo.py [--work-dir work_dirs/demo_seg]
         [--iters N] [--teacher-iters N]
 """
-import argparse
-import os
 import os.path as osp
 import time
 from typing import List, Optional
 
-from _workflow import (PY, ROOT, cached_teacher, dist_train, evaluate_all,
-                       export_onnx, print_table, run, step, train_students)
+from _workflow import (PY, ROOT, cached_teacher, demo_arguments, dist_train,
+                       evaluate_all, export_onnx, print_table, run, step,
+                       train_students)
 
 CONFIGS = osp.join(ROOT, 'configs', 'demo')
 TEACHER_CFG = osp.join(CONFIGS, 'pspnet_mobilenetv2-d8_fashion-seg.py')
@@ -65,16 +64,8 @@ def train_teacher(work: str, iters: int, gpus: int) -> Optional[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='work_dirs/demo_seg')
-    parser.add_argument('--iters', type=int, default=400,
-                        help='training iterations of each student')
-    parser.add_argument('--teacher-iters', type=int, default=1200)
-    parser.add_argument('--gpus', type=int, default=2,
-                        help='processes of each training run')
-    args = parser.parse_args()
-    work = osp.join(ROOT, args.work_dir)
-    os.makedirs(work, exist_ok=True)
+    args, work = demo_arguments(
+        __doc__.split('\n')[0], 'work_dirs/demo_seg', 400, 1200)
     start = time.time()
 
     step('1. data: Fashion-MNIST segmentation mosaics (data/fashion_seg), '
@@ -104,8 +95,7 @@ def main() -> None:
           'canvases.')
     print_table(
         results, {'mIoU': 'mIoU', 'mAcc': 'mAcc', 'aAcc': 'aAcc'},
-        {teacher: teacher_seconds, 'student, no KD': students.baseline_seconds,
-         'student, CanKD': students.cankd_seconds}, digits=2)
+        students.training_seconds(teacher, teacher_seconds), digits=2)
     print(f'\npicture: {picture}')
     print(f'ONNX ({onnx["onnx"]}): max |delta logit| vs PyTorch '
           f'{onnx["max_abs"]["logit"]:.1e}')

@@ -67,9 +67,14 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
                  val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+# The students' recipe, the same for every method, chosen on the student
+# alone: with mmdet's SGD (lr 0.02) the randomly initialised ResNet-18/16
+# RetinaNet collapses on some seeds (0.024, 0.076, 0.275 mAP at 600
+# iterations); AdamW trains it stably (0.495, 0.472, 0.506). The teacher's
+# config (ImageNet-initialised MobileNetV2) keeps the SGD recipe.
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=1e-4),
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
     clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
