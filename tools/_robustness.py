@@ -1,8 +1,10 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""Robustness of a detector to image corruptions (COCO-C, Michaelis et al.
+"""Robustness of a model to image corruptions (COCO-C, Michaelis et al.
 2019; the CanKD paper's supplementary Table 1): AP per corruption and
 severity, mPC (mean AP over corruptions and severities 1-5) and rPC
-(mPC / clean AP).
+(mPC / clean AP). Detectors, segmentors and classifiers alike: the table's
+metric is the test evaluator's headline one (COCO bbox AP, mIoU, top-1)
+unless chosen.
 
 The images are corrupted by mmdet's own ``Corrupt`` transform (the
 ``imagecorruptions`` package) inserted right after image loading in the
@@ -14,14 +16,16 @@ What differs from mmdet's script (and why cankd has its own):
   evaluated. mmdet's ``robustness_eval.py`` averages a fixed 15 x 5 array
   in which pairs not evaluated count as AP 0: ``--severities 1`` alone
   reports a fifth of the real mPC.
-- Names and severities are checked before anything runs, and every
+- Names, severities and the metric's evaluator are checked before
+  anything runs, and every
   requested corruption is tried once on a small image first, so that one
   that ``imagecorruptions`` cannot compute on the installed numpy /
   scikit-image is an error naming it, not a crash minutes into the run.
 """
 import copy
 import math
-from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence
+from typing import (Dict, List, Mapping, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 
@@ -38,6 +42,14 @@ CORRUPTION_GROUPS = {
     'holdout': 'validation',
 }
 DEFAULT_METRIC = 'coco/bbox_mAP'
+# The headline metric of each evaluator of mmdet, mmseg and mmpretrain, and
+# the factor that shows it in %: COCO AP is a fraction, mIoU and top-1 are
+# percentages already.
+EVALUATOR_METRICS = {
+    'CocoMetric': (DEFAULT_METRIC, 100.),
+    'IoUMetric': ('mIoU', 1.),
+    'Accuracy': ('accuracy/top1', 1.),
+}
 # The image every requested corruption is tried on before a run: large
 # enough for every corruption (imagecorruptions needs 32 px), small enough
 # to take milliseconds.
@@ -307,6 +319,46 @@ class RobustnessResults(NamedTuple):
                     all_metrics=self.all_metrics)
 
 
+def table_metric(evaluator_cfg, metric: Optional[str] = None
+                 ) -> Tuple[str, float]:
+    """The metric of the table and the factor that shows it in %, read
+    from the config's test evaluator before anything runs.
+
+    Args:
+        evaluator_cfg (dict | list[dict]): ``cfg.test_evaluator``.
+        metric (str, optional): The user's ``--metric``; None for the
+            evaluator's headline metric.
+
+    Returns:
+        tuple[str, float]: The metric key and its scale (values of an
+        evaluator cankd does not know are shown as it returns them).
+
+    Raises:
+        ValueError: No metric given and the evaluator is not one of
+            :data:`EVALUATOR_METRICS`.
+    """
+    evaluators = (list(evaluator_cfg) if isinstance(evaluator_cfg,
+                                                    (list, tuple))
+                  else [evaluator_cfg])
+    types = [str(e.get('type', '')).split('.')[-1] for e in evaluators]
+    for evaluator, kind in zip(evaluators, types):
+        if kind in EVALUATOR_METRICS:
+            headline, scale = EVALUATOR_METRICS[kind]
+            coco_metrics = evaluator.get('metric', 'bbox')
+            if kind == 'CocoMetric' and 'bbox' not in coco_metrics:
+                # Mask-only COCO evaluation: its AP is coco/segm_mAP.
+                first = (coco_metrics if isinstance(coco_metrics, str)
+                         else coco_metrics[0])
+                headline = f'coco/{first}_mAP'
+            return metric or headline, scale
+    if metric is None:
+        raise ValueError(
+            f'test_evaluator {", ".join(types)} has no headline metric '
+            f'cankd knows ({", ".join(EVALUATOR_METRICS)} do): choose the '
+            'key to tabulate with --metric, as the evaluator returns it.')
+    return metric, 1.
+
+
 def metric_value(metrics: Mapping[str, float], metric: str) -> float:
     """``metrics[metric]``, or an error listing the metrics there are.
 
@@ -360,7 +412,11 @@ def evaluate_corruptions(runner, corruptions: Sequence[str],
         if seed is not None:
             runner.set_randomness(seed)
         metrics = runner.test()
-        all_metrics.setdefault(name, {})[severity] = dict(metrics)
+        # mmseg returns numpy scalars: plain numbers keep --out writable.
+        all_metrics.setdefault(name, {})[severity] = {
+            key: value.item() if isinstance(value, np.generic) else value
+            for key, value in metrics.items()
+        }
         return metric_value(metrics, metric)
 
     clean = evaluate(clean_loader_cfg, 'clean', 0)
@@ -380,7 +436,8 @@ def format_table(results: RobustnessResults, scale: float = 100.,
 
     Args:
         results (RobustnessResults): What was measured.
-        scale (float): Factor for metric values (100: COCO AP in %).
+        scale (float): Factor for metric values (100: COCO AP in %; see
+            :func:`table_metric`).
         digits (int): Decimals of metric values.
 
     Returns:

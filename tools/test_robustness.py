@@ -1,16 +1,18 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """Robustness to image corruptions (COCO-C; the CanKD paper's
-supplementary Table 1): evaluate a detector on its clean test set and on
-corrupted copies of it, and print AP per corruption and severity, mPC
-(mean AP over the corruptions and severities) and rPC (mPC / clean AP).
+supplementary Table 1): evaluate a model on its clean test set and on
+corrupted copies of it, and print its metric per corruption and severity,
+mPC (the mean over the corruptions and severities) and rPC (mPC / clean).
+The metric is the test evaluator's headline one (detectors: COCO bbox AP,
+segmentors: mIoU, classifiers: top-1) unless ``--metric`` names another.
 
     python tools/test_robustness.py CONFIG CHECKPOINT \
         [--corruptions benchmark | all | noise | blur | weather | digital |
          holdout | NAME ...] [--severities 1 2 3 4 5] \
-        [--metric coco/bbox_mAP] [--seed 0] [--out RESULTS.json] \
+        [--metric KEY] [--seed 0] [--out RESULTS.json] \
         [--work-dir DIR] [--cfg-options ...] [--launcher pytorch]
 
-CHECKPOINT is a plain (converted) student checkpoint with its mmdet
+CHECKPOINT is a plain (converted) student checkpoint with its plain
 config; a distillation checkpoint with a plain config is refused with the
 converter command. The corruptions are mmdet's ``Corrupt`` transform
 (``imagecorruptions``) right after image loading; the Runner and the
@@ -38,17 +40,16 @@ from cankd.compat import DistillationCheckpointError
 from cankd.utils import atomic_write
 from mmengine.runner import Runner
 
-from _robustness import (CORRUPTION_GROUPS, DEFAULT_METRIC,
-                         SEVERITIES, CorruptionUnavailableError,
-                         check_corruptions_work, check_severities,
-                         evaluate_corruptions, format_table,
-                         resolve_corruptions)
+from _robustness import (CORRUPTION_GROUPS, SEVERITIES,
+                         CorruptionUnavailableError, check_corruptions_work,
+                         check_severities, evaluate_corruptions, format_table,
+                         resolve_corruptions, table_metric)
 from _runner_args import add_runner_args, load_runner_config
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description='Evaluate a detector on corrupted test images (mPC, rPC)')
+        description='Evaluate a model on corrupted test images (mPC, rPC)')
     parser.add_argument('config', help='test config (the plain student '
                         'config for a converted checkpoint)')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -60,8 +61,10 @@ def parse_args() -> argparse.Namespace:
         '--severities', nargs='+', type=int, default=list(SEVERITIES),
         help='severities 1-5 (default: all five); the clean test set is '
         'always evaluated')
-    parser.add_argument('--metric', default=DEFAULT_METRIC,
-                        help='metric of the table (default: %(default)s)')
+    parser.add_argument('--metric',
+                        help="metric of the table (default: the test "
+                        "evaluator's headline one: coco/bbox_mAP, mIoU, "
+                        'accuracy/top1)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed set before each evaluation (random '
                         'corruptions are reproducible)')
@@ -80,16 +83,20 @@ def main() -> None:
     except (ValueError, CorruptionUnavailableError) as error:
         sys.exit(f'ERROR: {error}')
     cfg = load_runner_config(args)
+    try:
+        metric, scale = table_metric(cfg.test_evaluator, args.metric)
+    except ValueError as error:
+        sys.exit(f'ERROR: {error}')
     cfg.load_from = args.checkpoint
     runner = Runner.from_cfg(cfg)
     try:
         results = evaluate_corruptions(runner, corruptions, severities,
-                                       args.metric, args.seed)
+                                       metric, args.seed)
     except (DistillationCheckpointError, KeyError) as error:
         sys.exit(f'ERROR: {error.args[0] if error.args else error}')
     if runner.rank != 0:
         return
-    print(f'\n{args.checkpoint}\n{format_table(results)}')
+    print(f'\n{args.checkpoint}\n{format_table(results, scale)}')
     if args.out:
         atomic_write(json.dumps(results.to_dict(), indent=2), args.out)
         print(f'saved {args.out}')

@@ -124,3 +124,27 @@ def test_table_shows_every_value_and_the_summary(robustness):
     assert 'n/a' in robustness.format_table(zero_clean)
     assert zero_clean.to_dict()['rPC'] is None
     assert np.isclose(hand_made_results(robustness).to_dict()['mPC'], 0.25)
+
+
+def test_the_table_metric_is_the_evaluators_headline_in_percent(robustness):
+    detector = dict(type='mmdet.CocoMetric', metric='bbox')
+    assert robustness.table_metric(detector) == ('coco/bbox_mAP', 100.)
+    assert robustness.table_metric(detector, 'coco/bbox_mAP_50') == \
+        ('coco/bbox_mAP_50', 100.)
+    masks_only = dict(type='CocoMetric', metric=['segm'])
+    assert robustness.table_metric(masks_only) == ('coco/segm_mAP', 100.)
+    assert robustness.table_metric(dict(type='IoUMetric',
+                                        iou_metrics=['mIoU'])) == \
+        ('mIoU', 1.)
+    assert robustness.table_metric([dict(type='mmpretrain.Accuracy',
+                                         topk=(1, 5))]) == \
+        ('accuracy/top1', 1.)
+
+
+def test_an_unknown_evaluator_needs_the_metric_named(robustness):
+    with pytest.raises(ValueError, match='VOCMetric has no headline metric '
+                       'cankd knows.*choose the key to tabulate with '
+                       '--metric'):
+        robustness.table_metric(dict(type='VOCMetric'))
+    assert robustness.table_metric(dict(type='VOCMetric'), 'pascal_voc/mAP') \
+        == ('pascal_voc/mAP', 1.)

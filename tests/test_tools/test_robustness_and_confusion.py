@@ -89,6 +89,43 @@ def test_unknown_corruption_is_an_error_listing_the_valid_ones():
         'gaussian_noise, shot_noise' in log
 
 
+def random_checkpoint(config: Path, path: Path) -> Path:
+    """A plain checkpoint of ``config``'s randomly initialised model."""
+    import torch
+    from mmengine.registry import MODELS, init_default_scope
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.default_scope)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config, headline, images', [
+    ('mobilenet-v1-w0.5_fashion-cls.py', 'top1', 32),
+    ('deeplabv3_r18-w16-d8_fashion-seg.py', 'mIoU', 4),
+])
+def test_classifiers_and_segmentors_get_their_own_metric_in_percent(
+        tmp_path, config, headline, images):
+    # mmpretrain's top-1 and mmseg's mIoU are percentages already (COCO AP
+    # is a fraction, x100); mmseg's metrics are numpy scalars in --out.
+    out = tmp_path / 'robustness.json'
+    code, log = run_tool(
+        ROBUSTNESS, DEMO / config, random_checkpoint(DEMO / config,
+                                                     tmp_path / 'model.pth'),
+        '--corruptions', 'contrast', '--severities', '5', '--work-dir',
+        tmp_path / 'work', '--out', out, '--cfg-options',
+        f'test_dataloader.dataset.indices={images}')
+    assert code == 0, log[-5000:]
+    results = json.loads(out.read_text())
+    clean = results['clean']
+    assert 0.0 <= clean <= 100.0
+    assert f'clean {headline}: {clean:.1f}' in log
+    cell = f"{results['corrupted']['contrast']['5']:.1f}"
+    assert f'| contrast | {cell} | {cell} |' in log
+
+
 @pytest.fixture(scope='module')
 def predictions(student):
     out = student['folder'] / 'predictions.pkl'
