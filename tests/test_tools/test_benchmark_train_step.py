@@ -29,7 +29,7 @@ def test_pkd_variant_swaps_every_loss_and_its_arguments(tool):
     assert set(pkd.distill_losses) == set(cankd.distill_losses)
     assert len(pkd.distill_losses) == 4
     for name, loss in pkd.distill_losses.items():
-        assert loss == dict(type='PKDLoss', loss_weight=6)
+        assert loss == dict(type='PKDLoss', loss_weight=10)
         mapping = pkd.loss_forward_mappings[name]
         assert set(mapping) == {'preds_S', 'preds_T'}
         assert mapping['preds_S'] == \

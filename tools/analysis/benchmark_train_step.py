@@ -15,12 +15,13 @@ distillation config (default: the demo's
 - ``cankd``: the config as it is (``FpnTeacherDistill``, one ``CanLoss`` per
   distilled FPN level).
 - ``pkd``: the same config with every distillation loss replaced by
-  ``dict(type='PKDLoss', loss_weight=6)`` and the loss arguments renamed
+  ``dict(type='PKDLoss', loss_weight=10)`` (MMRazor's RetinaNet weight, as
+  in the detection reproduction) and the loss arguments renamed
   ``s_feature``/``t_feature`` -> ``preds_S``/``preds_T``.
 
 An iteration is ``model.train_step(batch, optim_wrapper)`` with the
-config's ``optim_wrapper`` built by mmengine (``OptimWrapper``: SGD,
-gradient clipping), i.e. data preprocessing, forward (teacher backbone +
+config's ``optim_wrapper`` built by mmengine (the demo's: AdamW, gradient
+clipping), i.e. data preprocessing, forward (teacher backbone +
 neck, student, losses), backward and the optimiser step: what a user sees
 per iteration in the training log, without data loading.
 
@@ -68,12 +69,13 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIG = osp.join(
     ROOT, 'configs', 'demo',
     'cankd_retinanet-mnv2_retinanet-r18-w16_fpn64_fashion.py')
-PKD_LOSS = dict(type='PKDLoss', loss_weight=6)
+# MMRazor's RetinaNet weight, as in configs/demo/pkd_*_fashion.py.
+PKD_LOSS = dict(type='PKDLoss', loss_weight=10)
 PKD_KEYS = {'s_feature': 'preds_S', 't_feature': 'preds_T'}
 VARIANTS = {
     'student': 'student alone (RetinaNet train_step)',
     'cankd': 'FpnTeacherDistill + CanLoss (the config)',
-    'pkd': "FpnTeacherDistill + PKDLoss(loss_weight=6)",
+    'pkd': "FpnTeacherDistill + PKDLoss(loss_weight=10)",
 }
 
 

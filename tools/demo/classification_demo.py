@@ -6,9 +6,9 @@ with a pretrained teacher.
 1. builds data/fashion_cls (tools/data/make_fashion_imagenet.py: 1,000
    train and 500 held-out val images of 128x128, one Fashion-MNIST photo
    each, ImageNet's folder layout);
-2. trains a ResNet-34/32 teacher on it (cached);
+2. fine-tunes a MobileNetV2 teacher (ImageNet backbone) on it (cached);
 3. distils a MobileNetV1-0.5 student (random init) with CanKD on the last
-   backbone stage, 512 -> 256 channels through the 1x1 connector, in 2
+   backbone stage, 512 -> 1280 channels through the 1x1 connector, in 2
    processes (``tools/dist_train.sh``), and trains the same student without
    distillation, also in 2 processes, for comparison;
 4. converts the distillation checkpoint to a plain student checkpoint;
