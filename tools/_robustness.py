@@ -412,11 +412,7 @@ def evaluate_corruptions(runner, corruptions: Sequence[str],
         if seed is not None:
             runner.set_randomness(seed)
         metrics = runner.test()
-        # mmseg returns numpy scalars: plain numbers keep --out writable.
-        all_metrics.setdefault(name, {})[severity] = {
-            key: value.item() if isinstance(value, np.generic) else value
-            for key, value in metrics.items()
-        }
+        all_metrics.setdefault(name, {})[severity] = dict(metrics)
         return metric_value(metrics, metric)
 
     clean = evaluate(clean_loader_cfg, 'clean', 0)

@@ -1,15 +1,18 @@
 # Copyright (c) cankd contributors. All rights reserved.
-"""Command-line options that ``tools/train.py`` and ``tools/test.py``
-share, and the config they produce.
+"""Command-line options that ``tools/train.py``, ``tools/test.py`` and
+``tools/test_robustness.py`` share, the config they produce, and how the
+test tools write their metrics.
 
 The two scripts import it as ``_runner_args``: run as scripts
 (``python tools/train.py``), their folder is on ``sys.path``.
 """
 import argparse
+import json
 import os
 import os.path as osp
 
 from cankd.compat.distributed import setup_cpu_distributed
+from cankd.utils import atomic_write
 from cankd.utils.parent_death import exit_with_parent
 from mmengine.config import Config, DictAction
 
@@ -64,3 +67,23 @@ def load_runner_config(args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     setup_cpu_distributed(cfg, args.launcher)
     return cfg
+
+
+def write_json(obj, path: str) -> None:
+    """Write metrics (or anything holding them) as JSON, atomically.
+
+    Evaluators may return numpy scalars (mmseg's ``IoUMetric``:
+    ``np.float32``); they are written as plain numbers.
+
+    Args:
+        obj: A JSON-able structure, numpy scalars allowed.
+        path (str): Destination.
+    """
+    atomic_write(json.dumps(obj, indent=2, default=_json_scalar), path)
+
+
+def _json_scalar(value):
+    if hasattr(value, 'item'):
+        return value.item()
+    raise TypeError(f'Object of type {type(value).__name__} is not JSON '
+                    'serializable')

@@ -15,17 +15,15 @@ predictions, as with mmdet's own ``tools/test.py --out`` (what mmdet's
 read); any other file the metrics, as JSON.
 """
 import argparse
-import json
 import sys
 from typing import List, Optional, Tuple
 
 import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
 from cankd.compat import DistillationCheckpointError
 from cankd.compat.distributed import end_distributed
-from cankd.utils import atomic_write
 from mmengine.runner import Runner
 
-from _runner_args import add_runner_args, load_runner_config
+from _runner_args import add_runner_args, load_runner_config, write_json
 
 PICKLE_SUFFIXES = ('.pkl', '.pickle')
 
@@ -80,18 +78,8 @@ def main() -> None:
               'predicts nothing above test_cfg.score_thr gets none.',
               file=sys.stderr)
     if metrics_out and runner.rank == 0:
-        atomic_write(json.dumps(metrics, indent=2, default=_json_scalar),
-                     metrics_out)
+        write_json(metrics, metrics_out)
     end_distributed()  # a clean exit of every rank of dist_test.sh
-
-
-def _json_scalar(value):
-    """numpy scalars (mmseg's IoUMetric returns np.float32) as Python
-    numbers."""
-    if hasattr(value, 'item'):
-        return value.item()
-    raise TypeError(f'Object of type {type(value).__name__} is not JSON '
-                    'serializable')
 
 
 if __name__ == '__main__':

@@ -32,19 +32,17 @@ and a distillation checkpoint loads as random weights), and its
 ``_robustness.py`` beside it.
 """
 import argparse
-import json
 import sys
 
 import cankd  # noqa: F401  (compat shims before anything imports mmrazor)
 from cankd.compat import DistillationCheckpointError
-from cankd.utils import atomic_write
 from mmengine.runner import Runner
 
 from _robustness import (CORRUPTION_GROUPS, SEVERITIES,
                          CorruptionUnavailableError, check_corruptions_work,
                          check_severities, evaluate_corruptions, format_table,
                          resolve_corruptions, table_metric)
-from _runner_args import add_runner_args, load_runner_config
+from _runner_args import add_runner_args, load_runner_config, write_json
 
 
 def parse_args() -> argparse.Namespace:
@@ -98,7 +96,7 @@ def main() -> None:
         return
     print(f'\n{args.checkpoint}\n{format_table(results, scale)}')
     if args.out:
-        atomic_write(json.dumps(results.to_dict(), indent=2), args.out)
+        write_json(results.to_dict(), args.out)
         print(f'saved {args.out}')
 
 
