@@ -31,6 +31,10 @@ class DistilledFeature(NamedTuple):
         error (str, optional): Why the feature could not be read.
         modified_in_place (bool): Whether the recorded tensor was changed
             in place after its module returned it.
+        own_rows (str, optional): Why the rows of this output belong to
+            its model alone (a RoI head's proposals, a DETR's queries), so
+            that no row of the other model corresponds; see
+            :func:`own_rows_reason`.
     """
     recorder: str
     data_idx: Optional[int]
@@ -42,6 +46,7 @@ class DistilledFeature(NamedTuple):
     outputs: Tuple[Tuple[Tuple[int, ...], Optional[float]], ...] = ()
     error: Optional[str] = None
     modified_in_place: bool = False
+    own_rows: Optional[str] = None
 
     @property
     def channels(self) -> Optional[int]:
@@ -113,8 +118,9 @@ class DistillPair(NamedTuple):
             found.append(self._stride_problem())
         if s.channels != t.channels:
             found.append(self._channel_problem())
-        if any(side.source.split('.')[0] == 'roi_head' for side in (s, t)):
-            found.append(self._roi_problem())
+        own_rows = [side.own_rows for side in (s, t) if side.own_rows]
+        if own_rows:
+            found.append(self._own_rows_problem(own_rows[0]))
         elif s.stride is None and t.stride is None and s.shape and \
                 t.shape and s.shape[0] != t.shape[0]:
             found.append(self._row_problem())
@@ -150,11 +156,9 @@ class DistillPair(NamedTuple):
                 f'{s.stride:g} (tools/analysis/check_config.py CONFIG '
                 '--list-modules lists them with their strides).')
 
-    def _roi_problem(self) -> str:
+    def _own_rows_problem(self, reason: str) -> str:
         return self._pairing(
-            'a RoI head computes one row per proposal of its own '
-            "detector's RPN (in training, of the RoIs its own sampler "
-            'draws), so the two sides describe different boxes even when '
+            f'{reason}, so the two sides describe different boxes even when '
             'their shapes agree. Fix: distil what both detectors compute at '
             'the same positions: backbone or neck features (the FPN levels, '
             'as in configs/_base_/distill/cankd_fpn.py).')
@@ -226,6 +230,31 @@ def is_detector(model: nn.Module) -> bool:
     and often a ``neck`` too, but none of these)."""
     return any(
         hasattr(model, head) for head in ('bbox_head', 'rpn_head', 'roi_head'))
+
+
+def own_rows_reason(model: nn.Module, source: str) -> Optional[str]:
+    """Why the output of ``source`` has rows of ``model``'s own, which no
+    row of another model corresponds to; None for any other output.
+
+    Args:
+        model (nn.Module): Teacher or student.
+        source (str): A recorded module, e.g. ``'roi_head.bbox_head.fc_cls'``.
+
+    Returns:
+        str, optional: The reason, a clause for an error message.
+    """
+    top = source.split('.')[0]
+    if top == 'roi_head':
+        return ("a RoI head computes one row per proposal of its own "
+                "detector's RPN (in training, of the RoIs its own sampler "
+                'draws)')
+    # mmdet's DETR family (DetectionTransformer) has a decoder of queries.
+    if hasattr(model, 'decoder') and top in ('bbox_head', 'decoder'):
+        return ('a DETR-style decoder and head compute one row per query, '
+                "and each detector's queries are its own (learnt, or "
+                'selected from its own encoder; in training, denoising '
+                'queries from the ground truth come first)')
+    return None
 
 
 def image_metainfo(height: int, width: int) -> dict:
@@ -320,9 +349,11 @@ def feature_stride(shape: Tuple[int, ...],
     return image_height / shape[2]
 
 
-def _describe(distiller, mapping: dict, image_height: int,
+def _describe(algorithm: nn.Module, mapping: dict, image_height: int,
               watch: _InPlaceWatch) -> DistilledFeature:
+    distiller = algorithm.distiller
     from_student = mapping['from_student']
+    model = algorithm.student if from_student else algorithm.teacher
     recorders = (distiller.student_recorders
                  if from_student else distiller.teacher_recorders)
     name, data_idx = mapping['recorder'], mapping.get('data_idx')
@@ -364,7 +395,8 @@ def _describe(distiller, mapping: dict, image_height: int,
     return DistilledFeature(name, data_idx, source, shape,
                             feature_stride(shape, image_height), connector,
                             recorded_shape, outputs,
-                            modified_in_place=watch.modified(source))
+                            modified_in_place=watch.modified(source),
+                            own_rows=own_rows_reason(model, source))
 
 
 def recorder_sources(recorders) -> List[str]:
@@ -416,8 +448,8 @@ def inspect_distill_pairs(algorithm: nn.Module,
             pairs.append(
                 DistillPair(
                     name, distiller.distill_losses[name],
-                    _describe(distiller, s_map, image_size[0], s_watch),
-                    _describe(distiller, t_map, image_size[0], t_watch),
+                    _describe(algorithm, s_map, image_size[0], s_watch),
+                    _describe(algorithm, t_map, image_size[0], t_watch),
                     dict(distiller.connectors.items())))
         return pairs
     finally:

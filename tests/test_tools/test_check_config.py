@@ -191,3 +191,32 @@ def test_a_two_stage_detectors_heads_are_checked_and_roi_outputs_refused(
     assert 'the two sides describe different boxes' in result.stderr
     assert 'configs/_base_/distill/cankd_fpn.py' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_a_detr_heads_per_query_outputs_are_refused(tmp_path):
+    # Each DETR selects (DINO) or learns its own queries: query i of the
+    # student and of the teacher are different boxes, whatever the shapes.
+    config = tmp_path / 'dino_head_kd.py'
+    config.write_text(
+        f"_base_ = '{ROOT / 'configs' / 'mmdet'}/cankd_dino-4scale-r101_"
+        "dino-4scale-r50_channelmapper_12e_coco.py'\n"
+        "queries = dict(type='ModuleOutputs', "
+        "source='bbox_head.cls_branches.5')\n"
+        'model = dict(teacher_ckpt=None, distiller=dict(\n'
+        '    student_recorders=dict(cls=queries),\n'
+        '    teacher_recorders=dict(cls=queries),\n'
+        "    distill_losses=dict(_delete_=True, loss_kl=dict("
+        "type='KLDivergence', tau=1)),\n"
+        '    loss_forward_mappings=dict(_delete_=True, loss_kl=dict(\n'
+        "        preds_S=dict(from_student=True, recorder='cls'),\n"
+        "        preds_T=dict(from_student=False, recorder='cls')))))\n")
+    # 256 x 256 (the last --image-size counts): DINO selects 900 queries
+    # from its encoder's tokens, more than a 128 x 128 image has.
+    result = check_config(config, '--image-size', '256', '256')
+    assert result.returncode == 1
+    assert '(1, 900, 80) / (1, 900, 80)' in result.stdout
+    assert ("ERROR: loss_kl pairs student recorder 'cls' (source "
+            "'bbox_head.cls_branches.5'" in result.stderr)
+    assert "each detector's queries are its own" in result.stderr
+    assert 'the two sides describe different boxes' in result.stderr
+    assert 'Traceback' not in result.stderr
