@@ -10,6 +10,7 @@ from .checkpoint import (CorruptCheckpointError, UnsafeCheckpointError,
 from .mmcls_guard import IncompatibleMMClsError, check_mmcls
 from .mmrazor_recorders import patch_mmrazor_recorders
 from .distillation_checkpoint import (DistillationCheckpointError,
+                                      StudentCheckpointError,
                                       patch_distillation_checkpoint_guard)
 from .mmrazor_quantization import (MMRazorQuantizationUnavailable,
                                    is_stubbed, patch_mmrazor_quantization)
@@ -39,7 +40,7 @@ __all__ = [
     'patch_torchvision_ops', 'torchvision_has_ops', 'patch_mmrazor_recorders',
     'patch_checkpoint_hook', 'patch_resume_lookup',
     'patch_distillation_checkpoint_guard', 'DistillationCheckpointError',
-    'patch_mmrazor_quantization', 'is_stubbed',
+    'StudentCheckpointError', 'patch_mmrazor_quantization', 'is_stubbed',
     'MMRazorQuantizationUnavailable', 'patch_checkpoint_loading',
     'load_checkpoint_file', 'allow_checkpoint_globals',
     'mmengine_safe_globals', 'UnsafeCheckpointError', 'CorruptCheckpointError',

@@ -6,7 +6,10 @@ mmengine loads weights with ``strict=False``: a distillation checkpoint
 plain student config matches no key, logs a key-mismatch warning and leaves
 every weight random, so ``tools/test.py`` or ``DetInferencer`` then report
 the metrics and predictions of an untrained model. cankd makes that load an
-error naming the converter and the command to run.
+error naming the converter and the command to run. The reverse, a plain
+(converted) student checkpoint given to the distillation config, also
+matches no key (the algorithm's student is under ``architecture.``) and is
+refused the same way.
 
 The check sits in ``mmengine.runner.checkpoint.load_state_dict``, which every
 mmengine path ends in: ``load_checkpoint``, ``Runner.load_checkpoint``
@@ -23,7 +26,7 @@ from ..utils.student_checkpoint import (STUDENT_PREFIX, converter_command,
                                         student_checkpoint_path)
 
 _MARK = '__cankd_distillation_guard__'
-# The files the latest distillation checkpoints were read from, keyed by
+# The files the latest checkpoints were read from, keyed by
 # the id of one of their tensors (the tensors, not the dicts, survive
 # mmengine's key rewriting), to name the file in the error.
 _SOURCES: 'OrderedDict[int, Tuple[weakref.ref, str]]' = OrderedDict()
@@ -34,18 +37,23 @@ class DistillationCheckpointError(RuntimeError):
     """A distillation checkpoint was loaded into a plain model."""
 
 
+class StudentCheckpointError(DistillationCheckpointError):
+    """A plain model checkpoint was loaded into a distillation algorithm
+    (a subclass, so that whoever reports the one reports the other)."""
+
+
 def note_checkpoint_source(checkpoint: Any, filename: str) -> None:
     """Remember that ``checkpoint`` was read from ``filename``.
 
-    Only distillation checkpoints are remembered, weakly.
+    Remembered weakly, the latest few, to name the file if it is loaded
+    into the wrong kind of model.
 
     Args:
         checkpoint (Any): What the checkpoint file held.
         filename (str): Its path.
     """
     tensor = _first_tensor(checkpoint)
-    if tensor is None or not is_distillation_state_dict(
-            _state_dict(checkpoint)):
+    if tensor is None:
         return
     _SOURCES[id(tensor)] = (weakref.ref(tensor), filename)
     while len(_SOURCES) > _MAX_SOURCES:
@@ -114,6 +122,40 @@ def check_not_distillation_checkpoint(module, state_dict: dict) -> None:
         'config.')
 
 
+def check_not_student_checkpoint(module, state_dict: dict) -> None:
+    """Raise if ``module`` is a distillation algorithm and ``state_dict``
+    a plain model's that would load into its student alone.
+
+    Args:
+        module (nn.Module): The model receiving the weights.
+        state_dict (dict): The weights.
+
+    Raises:
+        StudentCheckpointError: No key of ``state_dict`` is one of
+            ``module``'s, and some key is one once prefixed with
+            ``architecture.``.
+    """
+    if not state_dict or is_distillation_state_dict(state_dict):
+        return
+    own = _unwrap(module).state_dict(keep_vars=True)
+    if not is_distillation_state_dict(own) or any(k in own
+                                                  for k in state_dict):
+        return
+    if not any(STUDENT_PREFIX + key in own for key in state_dict):
+        return
+    filename = _source_of(state_dict)
+    what = f'{filename} is' if filename else 'These weights are'
+    raise StudentCheckpointError(
+        f'{what} a plain model checkpoint (a converted student?), loaded '
+        f'into the distillation algorithm {type(_unwrap(module)).__name__}, '
+        f'whose student is under {STUDENT_PREFIX}*: no weight would match, '
+        'and the model would predict from random weights. Evaluate it with '
+        "the student's plain config (tools/test.py STUDENT_CONFIG "
+        f"{filename or 'CHECKPOINT'}; a converted checkpoint carries that "
+        "config in meta['cfg']), or give the distillation config its "
+        'distillation checkpoint.')
+
+
 def patch_distillation_checkpoint_guard() -> bool:
     """Make mmengine's ``load_state_dict`` refuse distillation checkpoints
     for plain models (see the module docstring).
@@ -130,6 +172,7 @@ def patch_distillation_checkpoint_guard() -> bool:
 
     def load_state_dict(module, state_dict, strict=False, logger=None):
         check_not_distillation_checkpoint(module, state_dict)
+        check_not_student_checkpoint(module, state_dict)
         return original(module, state_dict, strict, logger)
 
     load_state_dict.__doc__ = original.__doc__

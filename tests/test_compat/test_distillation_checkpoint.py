@@ -1,7 +1,9 @@
 # Copyright (c) cankd contributors. All rights reserved.
 """A distillation checkpoint loaded into a plain model is an error that
-names the converter command, not a warning followed by random weights; an
-MMRazor algorithm still loads (resumes from) its own checkpoint."""
+names the converter command, not a warning followed by random weights; so
+is a plain (converted) student checkpoint loaded into the distillation
+algorithm; an MMRazor algorithm still loads (resumes from) its own
+checkpoint."""
 import sys
 
 import pytest
@@ -9,7 +11,7 @@ import torch
 from mmengine.runner import load_checkpoint
 from torch import nn
 
-from cankd.compat import (DistillationCheckpointError,
+from cankd.compat import (DistillationCheckpointError, StudentCheckpointError,
                           patch_distillation_checkpoint_guard)
 
 
@@ -72,6 +74,33 @@ def test_in_memory_weights_are_refused_without_a_file_name():
         load_state_dict(Student(), Algorithm().state_dict())
 
 
+def test_algorithm_refuses_a_plain_student_checkpoint(tmp_path):
+    path = tmp_path / 'iter_8_student.pth'
+    torch.save(dict(state_dict=Student().state_dict()), path)
+    with pytest.raises(StudentCheckpointError) as error:
+        load_checkpoint(Algorithm(), str(path))
+    message = str(error.value)
+    assert f'{path} is a plain model checkpoint' in message
+    assert 'whose student is under architecture.*' in message
+    assert f'tools/test.py STUDENT_CONFIG {path}' in message
+    # Whoever reports the one kind of mismatch reports the other.
+    assert isinstance(error.value, DistillationCheckpointError)
+
+
+def test_weights_of_the_algorithm_itself_are_not_refused():
+    """Keys that are the algorithm's own (e.g. a partial state dict of its
+    teacher, under teacher.*) or match none of its student's load as
+    before: only a whole student, one prefix short, is refused."""
+    from mmengine.runner.checkpoint import load_state_dict
+    algorithm = Algorithm()
+    teacher_only = {f'teacher.{k}': v
+                    for k, v in Student().state_dict().items()}
+    load_state_dict(algorithm, teacher_only)
+    assert torch.equal(algorithm.teacher.backbone.weight,
+                       teacher_only['teacher.backbone.weight'])
+    load_state_dict(algorithm, {'head.weight': torch.zeros(1)})
+
+
 def test_guard_is_applied_once():
     assert patch_distillation_checkpoint_guard() is False
 
@@ -96,5 +125,27 @@ def test_tools_test_refuses_a_distillation_checkpoint_with_the_command(
     output = str(failed.value)
     assert f'ERROR: {ckpt} is a distillation checkpoint' in output
     assert f'convert_kd_ckpt_to_student.py {ckpt}' in output
+    assert 'Traceback' not in output
+    assert 'coco/bbox_mAP' not in output
+
+
+def test_tools_test_refuses_a_student_checkpoint_with_the_kd_config(
+        tmp_path, run_command):
+    """The converted student with the distillation config: an error
+    naming the plain config to use, not the mAP of random weights."""
+    from mmengine.config import Config
+    from mmengine.registry import MODELS, init_default_scope
+    demo = 'configs/demo/'
+    cfg = Config.fromfile(demo + 'retinanet_r18-w16_fpn64_fashion.py')
+    init_default_scope('mmdet')
+    ckpt = tmp_path / 'iter_4_student.pth'
+    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    with pytest.raises(AssertionError) as failed:
+        run_command(sys.executable, 'tools/test.py',
+                    demo + 'cankd_retinanet-mnv2_retinanet-r18-w16_fpn64_'
+                    'fashion.py', ckpt, '--work-dir', tmp_path / 'test')
+    output = str(failed.value)
+    assert f'ERROR: {ckpt} is a plain model checkpoint' in output
+    assert 'loaded into the distillation algorithm FpnTeacherDistill' in output
     assert 'Traceback' not in output
     assert 'coco/bbox_mAP' not in output
