@@ -136,14 +136,21 @@ def test_tools_test_refuses_a_student_checkpoint_with_the_kd_config(
     from mmengine.config import Config
     from mmengine.registry import MODELS, init_default_scope
     demo = 'configs/demo/'
-    cfg = Config.fromfile(demo + 'retinanet_r18-w16_fpn64_fashion.py')
     init_default_scope('mmdet')
-    ckpt = tmp_path / 'iter_4_student.pth'
-    torch.save(dict(state_dict=MODELS.build(cfg.model).state_dict()), ckpt)
+    saved = {}
+    for name, config in (('student', 'retinanet_r18-w16_fpn64_fashion.py'),
+                         ('teacher',
+                          'retinanet_mobilenetv2_fpn64_fashion.py')):
+        model = MODELS.build(Config.fromfile(demo + config).model)
+        saved[name] = tmp_path / f'{name}.pth'
+        torch.save(dict(state_dict=model.state_dict()), saved[name])
     with pytest.raises(AssertionError) as failed:
         run_command(sys.executable, 'tools/test.py',
                     demo + 'cankd_retinanet-mnv2_retinanet-r18-w16_fpn64_'
-                    'fashion.py', ckpt, '--work-dir', tmp_path / 'test')
+                    'fashion.py', saved['student'], '--work-dir',
+                    tmp_path / 'test', '--cfg-options',
+                    f'model.teacher_ckpt={saved["teacher"]}')
+    ckpt = saved['student']
     output = str(failed.value)
     assert f'ERROR: {ckpt} is a plain model checkpoint' in output
     assert 'loaded into the distillation algorithm FpnTeacherDistill' in output
